@@ -1,0 +1,418 @@
+//! Chapter 01 tests. The very same file runs against your exercise
+//! (`cargo run -- check 01`) and against the reference solution (`cargo test`).
+
+use fixed_size_pool::{BLOCK_ALIGN, Block, ConfigError, FixedSizePool, PoolStats};
+
+/// Builds a pool the test needs, with a message that says which one failed.
+fn pool(block_size: usize, capacity: usize) -> FixedSizePool {
+    FixedSizePool::new(block_size, capacity).unwrap_or_else(|err| {
+        panic!("FixedSizePool::new({block_size}, {capacity}) must succeed, but it said: {err}")
+    })
+}
+
+/// Takes every block the pool has, asserting that it really has `capacity` of them.
+fn take_all(pool: &FixedSizePool) -> Vec<Block<'_>> {
+    let blocks: Vec<Block<'_>> = (0..pool.capacity()).filter_map(|_| pool.alloc()).collect();
+    assert_eq!(
+        blocks.len(),
+        pool.capacity(),
+        "a fresh pool of {} blocks must hand out {} blocks before it runs dry",
+        pool.capacity(),
+        pool.capacity()
+    );
+    blocks
+}
+
+/// The address range `start..end` that a block covers.
+fn span(block: &Block<'_>) -> std::ops::Range<usize> {
+    let start = block.as_ptr() as usize;
+    start..start + block.len()
+}
+
+// ---------------------------------------------------------------- bad input
+
+#[test]
+fn new_rejects_a_zero_block_size() {
+    assert_eq!(
+        FixedSizePool::new(0, 16).err(),
+        Some(ConfigError::ZeroBlockSize),
+        "a block of 0 bytes can hold nothing, so new(0, 16) must fail with ZeroBlockSize"
+    );
+}
+
+#[test]
+fn new_rejects_zero_capacity() {
+    assert_eq!(
+        FixedSizePool::new(64, 0).err(),
+        Some(ConfigError::ZeroCapacity),
+        "a pool of 0 blocks can hand out nothing, so new(64, 0) must fail with ZeroCapacity"
+    );
+}
+
+#[test]
+fn new_rejects_sizes_whose_product_overflows() {
+    let huge = usize::MAX / 2 + 1;
+    assert_eq!(
+        FixedSizePool::new(huge, 2).err(),
+        Some(ConfigError::SizeOverflow {
+            block_size: huge,
+            capacity: 2
+        }),
+        "{huge} * 2 overflows usize; use checked_mul and report SizeOverflow instead of wrapping"
+    );
+    assert_eq!(
+        FixedSizePool::new(2, huge).err(),
+        Some(ConfigError::SizeOverflow {
+            block_size: 2,
+            capacity: huge
+        }),
+        "the check must not depend on which argument is the large one"
+    );
+}
+
+#[test]
+fn new_rejects_a_slab_larger_than_isize_max() {
+    let bytes = isize::MAX as usize + 1;
+    assert_eq!(
+        FixedSizePool::new(bytes / 2, 2).err(),
+        Some(ConfigError::TooLarge { bytes }),
+        "2 blocks of {} bytes fit in a usize but exceed isize::MAX, the largest allocation Rust allows",
+        bytes / 2
+    );
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "Miri stops at huge allocations instead of failing them"
+)]
+fn new_reports_a_slab_the_allocator_cannot_provide() {
+    // 2^60 bytes is below isize::MAX, but no machine can provide it.
+    let err = FixedSizePool::new(1 << 30, 1 << 30).err();
+    assert_eq!(
+        err,
+        Some(ConfigError::OutOfMemory { bytes: 1 << 60 }),
+        "an exabyte slab passes the size checks but the allocator refuses it; \
+         reserve with Vec::try_reserve_exact and report OutOfMemory instead of aborting"
+    );
+}
+
+#[test]
+fn errors_explain_themselves() {
+    let cases = [
+        (ConfigError::ZeroBlockSize, "block"),
+        (ConfigError::ZeroCapacity, "block"),
+        (
+            ConfigError::SizeOverflow {
+                block_size: 3,
+                capacity: 7,
+            },
+            "7",
+        ),
+        (ConfigError::TooLarge { bytes: 12345 }, "12345"),
+        (ConfigError::OutOfMemory { bytes: 67890 }, "67890"),
+    ];
+    for (err, expected) in cases {
+        let message = err.to_string();
+        assert!(
+            message.contains(expected),
+            "the message for {err:?} should mention {expected:?} so the user knows what to fix, \
+             but it was {message:?}"
+        );
+    }
+    let boxed: Box<dyn std::error::Error> = Box::new(ConfigError::ZeroCapacity);
+    assert!(
+        !boxed.to_string().is_empty(),
+        "ConfigError must implement std::error::Error"
+    );
+}
+
+// ---------------------------------------------------------------- the contract
+
+#[test]
+fn a_new_pool_has_every_block_available() {
+    let pool = pool(64, 4);
+    assert_eq!(
+        pool.block_size(),
+        64,
+        "block_size() must return the size given to new"
+    );
+    assert_eq!(
+        pool.capacity(),
+        4,
+        "capacity() must return the block count given to new"
+    );
+    assert_eq!(
+        pool.available(),
+        4,
+        "no block has been taken, so all 4 must be available"
+    );
+    assert_eq!(
+        pool.stats(),
+        PoolStats::default(),
+        "nothing has happened yet, so every counter must be zero"
+    );
+}
+
+#[test]
+fn alloc_returns_none_when_every_block_is_in_use() {
+    let pool = pool(64, 4);
+    let held = take_all(&pool);
+    assert_eq!(
+        pool.available(),
+        0,
+        "all 4 blocks are in use, so none is available"
+    );
+    assert!(
+        pool.alloc().is_none(),
+        "the pool had 4 blocks and 4 are in use, so alloc() must return None"
+    );
+    assert!(
+        pool.alloc().is_none(),
+        "asking again must still return None, not hand out a block twice"
+    );
+    drop(held);
+}
+
+#[test]
+fn every_block_is_exactly_block_size_bytes() {
+    for block_size in [1, 3, 7, 8, 9, 64, 100, 1500] {
+        let pool = pool(block_size, 3);
+        for block in take_all(&pool) {
+            assert_eq!(
+                block.len(),
+                block_size,
+                "a pool of {block_size}-byte blocks must hand out slices of exactly {block_size} bytes"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_block_is_aligned_to_block_align() {
+    assert!(
+        BLOCK_ALIGN.is_power_of_two(),
+        "an alignment is always a power of two"
+    );
+    assert!(
+        BLOCK_ALIGN >= std::mem::align_of::<usize>(),
+        "a free block stores a usize link, so blocks need at least usize alignment"
+    );
+    for block_size in [1, 3, 8, 13, 64, 1500] {
+        let pool = pool(block_size, 5);
+        for block in take_all(&pool) {
+            let addr = block.as_ptr() as usize;
+            assert_eq!(
+                addr % BLOCK_ALIGN,
+                0,
+                "block at {addr:#x} of a {block_size}-byte pool is not a multiple of BLOCK_ALIGN = \
+                 {BLOCK_ALIGN}; round the block stride up to whole words"
+            );
+        }
+    }
+}
+
+#[test]
+fn blocks_never_overlap() {
+    for block_size in [1, 5, 8, 24, 64] {
+        let pool = pool(block_size, 16);
+        let blocks = take_all(&pool);
+        let mut spans: Vec<_> = blocks.iter().map(span).collect();
+        spans.sort_by_key(|s| s.start);
+        for pair in spans.windows(2) {
+            assert!(
+                pair[0].end <= pair[1].start,
+                "with {block_size}-byte blocks, the block at {:#x}..{:#x} overlaps the one at {:#x}; \
+                 block i must start at slab + i * stride with stride >= block_size",
+                pair[0].start,
+                pair[0].end,
+                pair[1].start
+            );
+        }
+    }
+}
+
+#[test]
+fn all_blocks_come_from_one_slab() {
+    let pool = pool(64, 32);
+    let blocks = take_all(&pool);
+    let lowest = blocks.iter().map(|b| span(b).start).min().unwrap();
+    let highest = blocks.iter().map(|b| span(b).end).max().unwrap();
+    assert!(
+        highest - lowest <= 2 * 64 * 32,
+        "32 blocks of 64 bytes span {} bytes of address space; they should sit side by side in \
+         one slab, not in separate heap allocations",
+        highest - lowest
+    );
+}
+
+#[test]
+fn writing_a_whole_block_never_disturbs_another() {
+    for block_size in [1, 7, 8, 64] {
+        let pool = pool(block_size, 8);
+        let mut blocks = take_all(&pool);
+        for (i, block) in blocks.iter_mut().enumerate() {
+            block.fill(i as u8 + 1);
+        }
+        for (i, block) in blocks.iter().enumerate() {
+            assert!(
+                block.iter().all(|&byte| byte == i as u8 + 1),
+                "block {i} of a {block_size}-byte pool was filled with {} but now holds {:?}; \
+                 another block's bytes overlap it",
+                i + 1,
+                &block[..]
+            );
+        }
+    }
+}
+
+#[test]
+fn a_block_keeps_what_was_written_while_others_come_and_go() {
+    let pool = pool(16, 4);
+    let mut kept = pool.alloc().expect("a fresh pool has a free block");
+    kept.copy_from_slice(b"keep these bytes");
+    for _ in 0..10 {
+        let a = pool.alloc();
+        let b = pool.alloc();
+        drop((a, b)); // freeing other blocks writes free-list links into them
+    }
+    assert_eq!(
+        &kept[..],
+        b"keep these bytes",
+        "freeing other blocks must write links into those blocks only, never into one in use"
+    );
+}
+
+#[test]
+fn dropping_a_block_returns_it_to_the_pool() {
+    let pool = pool(32, 2);
+    let first = pool.alloc().expect("a fresh pool of 2 has a free block");
+    assert_eq!(
+        pool.available(),
+        1,
+        "one of two blocks is in use, so one must be free"
+    );
+    drop(first);
+    assert_eq!(
+        pool.available(),
+        2,
+        "the block was dropped, so it must be back in the pool"
+    );
+}
+
+#[test]
+fn a_freed_block_is_handed_out_again() {
+    let pool = pool(32, 3);
+    let mut held = take_all(&pool);
+    let freed = held.remove(1);
+    let freed_at = freed.as_ptr();
+    drop(freed);
+    let again = pool
+        .alloc()
+        .expect("one block was returned, so alloc() must succeed again");
+    assert_eq!(
+        again.as_ptr(),
+        freed_at,
+        "the only free block is the one just dropped, so alloc() must hand out that block"
+    );
+}
+
+#[test]
+fn tiny_blocks_still_hold_the_free_list_link() {
+    // A 1-byte block cannot hold a usize link unless the stride is at least a word.
+    let pool = pool(1, 8);
+    for round in 0..3 {
+        let mut slots: Vec<Option<Block<'_>>> = take_all(&pool).into_iter().map(Some).collect();
+        for (i, block) in slots.iter_mut().flatten().enumerate() {
+            block[0] = 0xA0 + i as u8; // scribble over the first byte of every block
+        }
+        // Free in a scrambled order so the links are rewritten in a new order.
+        for i in [3, 0, 7, 1, 6, 2, 5, 4] {
+            slots[i] = None;
+        }
+        assert_eq!(
+            pool.available(),
+            8,
+            "round {round}: all 8 one-byte blocks were returned, so all 8 must be free again"
+        );
+        assert!(
+            pool.alloc().is_some(),
+            "round {round}: a pool with free blocks must hand one out"
+        );
+    }
+}
+
+#[test]
+fn freeing_in_any_order_keeps_every_block_usable() {
+    let pool = pool(24, 6);
+    let blocks = take_all(&pool);
+    let mut original: Vec<usize> = blocks.iter().map(|b| b.as_ptr() as usize).collect();
+    original.sort_unstable();
+
+    // Return the blocks in the order 4, 1, 5, 0, 3, 2.
+    let mut slots: Vec<Option<Block<'_>>> = blocks.into_iter().map(Some).collect();
+    for i in [4, 1, 5, 0, 3, 2] {
+        slots[i] = None;
+    }
+    assert_eq!(
+        pool.available(),
+        6,
+        "every block was returned, so all 6 must be free"
+    );
+
+    let again = take_all(&pool);
+    let mut reused: Vec<usize> = again.iter().map(|b| b.as_ptr() as usize).collect();
+    reused.sort_unstable();
+    assert_eq!(
+        reused, original,
+        "after returning every block in any order, the pool must hand out the same 6 blocks"
+    );
+}
+
+#[test]
+fn stats_count_allocs_frees_failures_and_the_peak() {
+    let pool = pool(8, 3);
+    let a = pool.alloc();
+    let b = pool.alloc();
+    drop(a);
+    let c = pool.alloc();
+    let d = pool.alloc();
+    assert!(
+        pool.alloc().is_none(),
+        "3 blocks are in use, so the 5th alloc must fail"
+    );
+    assert_eq!(
+        pool.stats(),
+        PoolStats {
+            allocs: 4,
+            frees: 1,
+            failed: 1,
+            in_use: 3,
+            peak_in_use: 3,
+        },
+        "4 successful allocs, 1 drop, 1 alloc that found the pool empty, 3 blocks held"
+    );
+    drop((b, c, d));
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.frees, stats.in_use, stats.peak_in_use),
+        (4, 0, 3),
+        "after every block is dropped, frees must equal allocs, in_use must be 0, \
+         and the peak must remember the 3 blocks held at once"
+    );
+}
+
+#[test]
+fn the_pool_can_move_to_another_thread() {
+    let pool = pool(64, 4);
+    let handle = std::thread::spawn(move || {
+        let block = pool.alloc().map(|b| b.len());
+        (block, pool.available())
+    });
+    let (len, available) = handle.join().expect("the other thread must not panic");
+    assert_eq!(
+        (len, available),
+        (Some(64), 4),
+        "a pool moved to another thread must work there just as well (it is Send)"
+    );
+}

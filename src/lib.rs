@@ -1,1 +1,22 @@
-//! The workbook runner.
+//! The workbook runner's library: what the `workbook` binary (`cargo run`)
+//! and the workbook-level tests share.
+//!
+//! - [`chapters`]: the chapters that have an exercise, and where their files live;
+//! - [`testrun`]: runs a crate's tests with cargo and reads the results;
+//! - [`integrity`]: the static checks of `cargo run -- verify` (shared tests,
+//!   matching public APIs, book includes that resolve);
+//! - [`benchtable`]: turns criterion's measurements into the book's tables;
+//! - [`ui`]: colour, symbols and the progress bar.
+
+pub mod benchtable;
+pub mod chapters;
+pub mod integrity;
+pub mod testrun;
+pub mod ui;
+
+use std::path::PathBuf;
+
+/// The workspace root: the directory holding the workbook's `Cargo.toml`.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}

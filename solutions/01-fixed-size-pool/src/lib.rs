@@ -142,8 +142,8 @@ impl FixedSizePool {
     /// ```
     /// use fixed_size_pool::{ConfigError, FixedSizePool};
     ///
-    /// let pool = FixedSizePool::new(1500, 256)?; // 256 Ethernet frames
-    /// assert_eq!(pool.capacity(), 256);
+    /// let pool = FixedSizePool::new(1500, 16)?; // 16 Ethernet frames
+    /// assert_eq!(pool.capacity(), 16);
     /// assert_eq!(FixedSizePool::new(0, 8).unwrap_err(), ConfigError::ZeroBlockSize);
     /// # Ok::<(), ConfigError>(())
     /// ```

@@ -1,0 +1,145 @@
+//! Turns criterion's measurements (`target/criterion/GROUP/ID/new/estimates.json`)
+//! into the Markdown tables the book includes, so no figure is typed by hand.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use crate::chapters::{CHAPTERS, Comparison};
+
+/// The median time per iteration of one bench id, in nanoseconds.
+pub fn median_ns(root: &Path, group: &str, id: &str) -> Result<f64> {
+    let path = root
+        .join("target/criterion")
+        .join(group)
+        .join(id)
+        .join("new/estimates.json");
+    let text = fs::read_to_string(&path).with_context(|| {
+        format!(
+            "no measurement at {}; run `cargo bench --bench {group}` first",
+            path.display()
+        )
+    })?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not criterion's JSON", path.display()))?;
+    json["median"]["point_estimate"]
+        .as_f64()
+        .with_context(|| format!("{} has no median.point_estimate", path.display()))
+}
+
+/// The bench ids criterion measured in `group`, sorted.
+pub fn measured_ids(root: &Path, group: &str) -> Vec<String> {
+    let dir = root.join("target/criterion").join(group);
+    let mut ids: Vec<String> = fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join("new/estimates.json").is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// The Markdown page for `group`: every measured id, then every comparison
+/// the chapters declare for it, with its bar.
+pub fn render(root: &Path, group: &str) -> Result<String> {
+    let ids = measured_ids(root, group);
+    if ids.is_empty() {
+        bail!("criterion has no results for `{group}`; run `cargo bench --bench {group}` first");
+    }
+    let mut page = String::new();
+    writeln!(
+        page,
+        "<!-- Written by `cargo run -- bench-table {group}` from the results of \
+         `cargo bench --bench {group}`. Do not edit by hand: run both commands again. -->"
+    )?;
+    writeln!(
+        page,
+        "Measured with `cargo bench --bench {group}` on {}, {}.\n",
+        machine(),
+        today()
+    )?;
+    writeln!(page, "| bench id | median time per operation |")?;
+    writeln!(page, "|---|---:|")?;
+    for id in &ids {
+        writeln!(page, "| `{id}` | {:.2} ns |", median_ns(root, group, id)?)?;
+    }
+    let comparisons: Vec<&Comparison> = CHAPTERS
+        .iter()
+        .flat_map(|c| c.comparisons)
+        .filter(|c| c.group == group)
+        .collect();
+    if !comparisons.is_empty() {
+        writeln!(page, "\n| comparison | speed-up | workbook's bar | met |")?;
+        writeln!(page, "|---|---:|---:|---|")?;
+        for c in comparisons {
+            let speedup = median_ns(root, group, c.baseline)? / median_ns(root, group, c.id)?;
+            let (bar, met) = match c.min_speedup {
+                Some(bar) => (
+                    format!("≥ {bar}×"),
+                    if speedup >= bar { "yes" } else { "**no**" },
+                ),
+                None => ("—".to_owned(), "—"),
+            };
+            writeln!(
+                page,
+                "| `{}` vs `{}` | {speedup:.1}× | {bar} | {met} |",
+                c.id, c.baseline
+            )?;
+        }
+    }
+    Ok(page)
+}
+
+/// `N cores, CPU model`, read from the system where it can be.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, name)| name.trim().to_owned())
+        })
+        .unwrap_or_else(|| "an unknown CPU".to_owned());
+    format!("{cores} cores ({cpu})")
+}
+
+/// Today's date in UTC, as `YYYY-MM-DD`.
+fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Converts days since 1970-01-01 to a (year, month, day) date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_since_the_epoch_become_calendar_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(20_781), (2026, 11, 24));
+    }
+}

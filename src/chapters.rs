@@ -1,0 +1,154 @@
+//! The chapters that have an exercise crate, in book order.
+
+use std::path::{Path, PathBuf};
+
+/// One chapter of the workbook with an exercise and a solution crate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Chapter {
+    /// Two digits, as in the directory names: `"01"`.
+    pub number: &'static str,
+    /// The directory and package suffix: `"fixed-size-pool"`.
+    pub slug: &'static str,
+    /// The main type the chapter builds.
+    pub title: &'static str,
+    /// The bench comparisons whose figures the chapter's page shows.
+    pub comparisons: &'static [Comparison],
+}
+
+/// One line of a bench table: `id` measured against `baseline`, with the
+/// speed-up the workbook's performance bar asks for, if any.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Comparison {
+    /// The criterion group, which is also the bench target's name.
+    pub group: &'static str,
+    /// The bench id being judged.
+    pub id: &'static str,
+    /// The bench id it is compared with.
+    pub baseline: &'static str,
+    /// The bar: `baseline / id` must be at least this much (`None`: no bar).
+    pub min_speedup: Option<f64>,
+}
+
+/// Every chapter with an exercise, in order.
+pub const CHAPTERS: &[Chapter] = &[Chapter {
+    number: "01",
+    slug: "fixed-size-pool",
+    title: "FixedSizePool",
+    comparisons: &[
+        Comparison {
+            group: "custom_allocators",
+            id: "fixed_size_pool",
+            baseline: "standard_allocation",
+            min_speedup: Some(5.0),
+        },
+        Comparison {
+            group: "custom_allocators",
+            id: "slab",
+            baseline: "standard_allocation",
+            min_speedup: None,
+        },
+        Comparison {
+            group: "custom_allocators",
+            id: "fixed_size_pool",
+            baseline: "slab",
+            min_speedup: None,
+        },
+    ],
+}];
+
+impl Chapter {
+    /// Finds a chapter by number: `"1"`, `"01"` and `"01-fixed-size-pool"` all work.
+    pub fn find(query: &str) -> Option<&'static Chapter> {
+        let number = query.split('-').next().unwrap_or(query);
+        let number: u32 = number.parse().ok()?;
+        CHAPTERS
+            .iter()
+            .find(|c| c.number.parse::<u32>().ok() == Some(number))
+    }
+
+    /// `01-fixed-size-pool`: the directory name under `exercises/` and `solutions/`.
+    pub fn dir_name(&self) -> String {
+        format!("{}-{}", self.number, self.slug)
+    }
+
+    /// The learner's crate, relative to the workspace root.
+    pub fn exercise_dir(&self) -> PathBuf {
+        Path::new("exercises").join(self.dir_name())
+    }
+
+    /// The reference crate, relative to the workspace root.
+    pub fn solution_dir(&self) -> PathBuf {
+        Path::new("solutions").join(self.dir_name())
+    }
+
+    /// The file the learner edits, relative to the workspace root.
+    pub fn exercise_lib(&self) -> PathBuf {
+        self.exercise_dir().join("src").join("lib.rs")
+    }
+
+    /// The chapter's hints, easy first, relative to the workspace root.
+    pub fn hints_file(&self) -> PathBuf {
+        self.exercise_dir().join("hints.md")
+    }
+
+    /// The chapter's page in the book, relative to the workspace root.
+    pub fn book_page(&self) -> PathBuf {
+        Path::new("book")
+            .join("src")
+            .join(format!("{}.md", self.dir_name()))
+    }
+
+    /// `exercise-01-fixed-size-pool`.
+    pub fn exercise_package(&self) -> String {
+        format!("exercise-{}", self.dir_name())
+    }
+
+    /// `solution-01-fixed-size-pool`.
+    pub fn solution_package(&self) -> String {
+        format!("solution-{}", self.dir_name())
+    }
+}
+
+/// The hints of a chapter: the sections of its `hints.md` that start with
+/// `## `, each returned with its heading, in order.
+pub fn parse_hints(text: &str) -> Vec<String> {
+    let mut hints = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("## ") {
+            hints.push(String::new());
+        }
+        if let Some(hint) = hints.last_mut() {
+            hint.push_str(line);
+            hint.push('\n');
+        }
+    }
+    hints.iter().map(|h| h.trim_end().to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chapter_is_found_by_any_spelling_of_its_number() {
+        for query in ["1", "01", "01-fixed-size-pool"] {
+            assert_eq!(
+                Chapter::find(query).map(|c| c.slug),
+                Some("fixed-size-pool"),
+                "{query:?} must find chapter 01"
+            );
+        }
+        assert_eq!(Chapter::find("99"), None, "there is no chapter 99");
+        assert_eq!(
+            Chapter::find("pool"),
+            None,
+            "a chapter is found by number only"
+        );
+    }
+
+    #[test]
+    fn hints_are_split_at_second_level_headings() {
+        let hints = parse_hints("# Hints\nintro\n## One\nfirst\n\n## Two\nsecond\n");
+        assert_eq!(hints, ["## One\nfirst", "## Two\nsecond"]);
+    }
+}

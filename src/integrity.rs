@@ -1,0 +1,327 @@
+//! The static half of `cargo run -- verify`: checks that need no compiler.
+//! The workbook's own test suite runs them too (`tests/integrity.rs`).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::chapters::{CHAPTERS, Chapter, parse_hints};
+
+/// Runs every static check; each string names one problem and where it is.
+pub fn check_all(root: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    for chapter in CHAPTERS {
+        problems.extend(chapter_files(root, chapter));
+        problems.extend(shared_tests(root, chapter));
+        problems.extend(same_public_api(root, chapter));
+        problems.extend(stubs_are_stubs(root, chapter));
+    }
+    problems.extend(book_includes(root));
+    problems.extend(summary_lists_chapters(root));
+    problems
+}
+
+/// Every chapter has its exercise, solution, hints and book page.
+pub fn chapter_files(root: &Path, chapter: &Chapter) -> Vec<String> {
+    let mut problems = Vec::new();
+    for path in [
+        chapter.exercise_lib(),
+        chapter.solution_dir().join("src").join("lib.rs"),
+        chapter.hints_file(),
+        chapter.book_page(),
+    ] {
+        if !root.join(&path).is_file() {
+            problems.push(format!(
+                "chapter {}: {} is missing",
+                chapter.number,
+                path.display()
+            ));
+        }
+    }
+    if let Ok(text) = fs::read_to_string(root.join(chapter.hints_file())) {
+        if parse_hints(&text).len() < 2 {
+            problems.push(format!(
+                "chapter {}: {} needs at least two `## ` hints, from gentle to explicit",
+                chapter.number,
+                chapter.hints_file().display()
+            ));
+        }
+    }
+    problems
+}
+
+/// The solution's `[[test]]` targets are exactly the exercise's test files.
+pub fn shared_tests(root: &Path, chapter: &Chapter) -> Vec<String> {
+    let number = chapter.number;
+    let tests_dir = root.join(chapter.exercise_dir()).join("tests");
+    let exercise_tests: BTreeSet<PathBuf> = fs::read_dir(&tests_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+        .filter_map(|path| path.canonicalize().ok())
+        .collect();
+    if exercise_tests.is_empty() {
+        return vec![format!(
+            "chapter {number}: {} has no tests",
+            tests_dir.display()
+        )];
+    }
+
+    let solution_dir = root.join(chapter.solution_dir());
+    let manifest = fs::read_to_string(solution_dir.join("Cargo.toml")).unwrap_or_default();
+    let solution_tests: BTreeSet<PathBuf> = test_target_paths(&manifest)
+        .into_iter()
+        .map(|path| solution_dir.join(path))
+        .filter_map(|path| path.canonicalize().ok())
+        .collect();
+
+    let mut problems = Vec::new();
+    if !manifest.contains("autotests = false") {
+        problems.push(format!(
+            "chapter {number}: the solution's Cargo.toml must set `autotests = false` so it runs \
+             only the exercise's test files"
+        ));
+    }
+    for missing in exercise_tests.difference(&solution_tests) {
+        problems.push(format!(
+            "chapter {number}: the solution does not run {}; add a [[test]] target for it",
+            missing.display()
+        ));
+    }
+    for extra in solution_tests.difference(&exercise_tests) {
+        problems.push(format!(
+            "chapter {number}: the solution runs {}, which is not one of the exercise's tests",
+            extra.display()
+        ));
+    }
+    problems
+}
+
+/// The `path = "…"` of every `[[test]]` table in a Cargo manifest.
+fn test_target_paths(manifest: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut in_test = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_test = line == "[[test]]";
+        } else if in_test {
+            if let Some(value) = line.strip_prefix("path").map(str::trim) {
+                if let Some(value) = value.strip_prefix('=') {
+                    paths.push(value.trim().trim_matches('"').to_owned());
+                }
+            }
+        }
+    }
+    paths
+}
+
+/// The `pub` lines of a source file, trimmed: a cheap fingerprint of its API.
+fn public_lines(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("pub ") || line.starts_with("pub("))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Exercise and solution declare the same public items, fields and signatures.
+pub fn same_public_api(root: &Path, chapter: &Chapter) -> Vec<String> {
+    let read = |path: PathBuf| fs::read_to_string(root.join(path)).unwrap_or_default();
+    let exercise = public_lines(&read(chapter.exercise_lib()));
+    let solution = public_lines(&read(chapter.solution_dir().join("src").join("lib.rs")));
+    let mut problems = Vec::new();
+    for line in exercise.iter().filter(|l| !solution.contains(l)) {
+        problems.push(format!(
+            "chapter {}: the exercise declares `{line}`, the solution does not",
+            chapter.number
+        ));
+    }
+    for line in solution.iter().filter(|l| !exercise.contains(l)) {
+        problems.push(format!(
+            "chapter {}: the solution declares `{line}`, the exercise does not",
+            chapter.number
+        ));
+    }
+    problems
+}
+
+/// The exercise still has `todo!()` bodies; the solution has none.
+pub fn stubs_are_stubs(root: &Path, chapter: &Chapter) -> Vec<String> {
+    let mut problems = Vec::new();
+    let exercise = fs::read_to_string(root.join(chapter.exercise_lib())).unwrap_or_default();
+    if !exercise.contains("todo!(") {
+        problems.push(format!(
+            "chapter {}: {} has no todo!() left; the exercise must be a stub",
+            chapter.number,
+            chapter.exercise_lib().display()
+        ));
+    }
+    let solution_src = root.join(chapter.solution_dir()).join("src");
+    for file in rust_files(&solution_src) {
+        let text = fs::read_to_string(&file).unwrap_or_default();
+        if text.contains("todo!(") || text.contains("unimplemented!(") {
+            problems.push(format!(
+                "{}: a solution must not contain todo!()",
+                file.display()
+            ));
+        }
+    }
+    problems
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// Every `{{#include …}}` in the book names a file, anchor or line range that exists.
+pub fn book_includes(root: &Path) -> Vec<String> {
+    let src = root.join("book").join("src");
+    let mut problems = Vec::new();
+    let mut pages: Vec<PathBuf> = fs::read_dir(&src)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    pages.sort();
+    for page in pages {
+        let text = fs::read_to_string(&page).unwrap_or_default();
+        for include in includes(&text) {
+            if let Err(problem) = resolve_include(page.parent().unwrap_or(&src), &include) {
+                problems.push(format!(
+                    "{}: {{{{#include {include}}}}}: {problem}",
+                    page.display()
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// The arguments of the `{{#include …}}` and `{{#rustdoc_include …}}` directives in a page.
+fn includes(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{#") {
+        rest = &rest[start + 3..];
+        let Some(end) = rest.find("}}") else { break };
+        let directive = &rest[..end];
+        rest = &rest[end..];
+        for name in ["include ", "rustdoc_include "] {
+            if let Some(argument) = directive.strip_prefix(name) {
+                found.push(argument.trim().to_owned());
+            }
+        }
+    }
+    found
+}
+
+/// Checks one include argument: `path`, `path:anchor`, `path:start:end`, `path:start:`.
+fn resolve_include(page_dir: &Path, argument: &str) -> Result<(), String> {
+    let mut parts = argument.split(':');
+    let path = parts.next().unwrap_or_default();
+    let selector: Vec<&str> = parts.collect();
+    let file = page_dir.join(path);
+    let text = fs::read_to_string(&file).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let lines = text.lines().count();
+    match selector.as_slice() {
+        [] => Ok(()),
+        [anchor] if anchor.parse::<usize>().is_err() && !anchor.is_empty() => {
+            let has = |marker: &str| {
+                text.lines()
+                    .any(|l| l.trim_start().trim_start_matches("//").trim() == marker)
+            };
+            if has(&format!("ANCHOR: {anchor}")) && has(&format!("ANCHOR_END: {anchor}")) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{path} has no `ANCHOR: {anchor}` … `ANCHOR_END: {anchor}` pair"
+                ))
+            }
+        }
+        range => {
+            let numbers: Vec<Option<usize>> = range
+                .iter()
+                .map(|n| if n.is_empty() { None } else { n.parse().ok() })
+                .collect();
+            let first = numbers.first().copied().flatten().unwrap_or(1);
+            let last = numbers.get(1).copied().flatten().unwrap_or(lines);
+            if first >= 1 && first <= last && last <= lines {
+                Ok(())
+            } else {
+                Err(format!(
+                    "lines {first}..{last} are not within {path}'s {lines} lines"
+                ))
+            }
+        }
+    }
+}
+
+/// `book/src/SUMMARY.md` links every chapter that has an exercise.
+pub fn summary_lists_chapters(root: &Path) -> Vec<String> {
+    let summary = fs::read_to_string(root.join("book/src/SUMMARY.md")).unwrap_or_default();
+    CHAPTERS
+        .iter()
+        .filter(|c| !summary.contains(&format!("({}.md)", c.dir_name())))
+        .map(|c| {
+            format!(
+                "book/src/SUMMARY.md does not link chapter {}.md",
+                c.dir_name()
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_directives_are_found_with_their_arguments() {
+        let page = "text {{#include ../a.rs:anchor}} and {{#rustdoc_include b.rs:3:}} {{#title x}}";
+        assert_eq!(includes(page), ["../a.rs:anchor", "b.rs:3:"]);
+    }
+
+    #[test]
+    fn test_targets_are_read_from_a_manifest() {
+        let manifest =
+            "[lib]\npath = \"src/lib.rs\"\n\n[[test]]\nname = \"a\"\npath = \"../x/tests/a.rs\"\n";
+        assert_eq!(test_target_paths(manifest), ["../x/tests/a.rs"]);
+    }
+
+    #[test]
+    fn public_lines_ignore_private_items_and_indentation() {
+        let source = "pub struct A {\n    pub x: u8,\n    y: u8,\n}\nfn hidden() {}\n";
+        assert_eq!(public_lines(source), ["pub struct A {", "pub x: u8,"]);
+    }
+
+    #[test]
+    fn a_missing_anchor_or_out_of_range_lines_are_problems() {
+        let dir = std::env::temp_dir().join(format!("workbook-include-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(
+            dir.join("f.rs"),
+            "// ANCHOR: here\nfn f() {}\n// ANCHOR_END: here\n",
+        )
+        .unwrap();
+        assert_eq!(resolve_include(&dir, "f.rs:here"), Ok(()));
+        assert!(resolve_include(&dir, "f.rs:elsewhere").is_err());
+        assert_eq!(resolve_include(&dir, "f.rs:2:"), Ok(()));
+        assert!(resolve_include(&dir, "f.rs:9:").is_err());
+        assert!(resolve_include(&dir, "missing.rs").is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

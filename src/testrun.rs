@@ -238,7 +238,10 @@ error[E0308]: mismatched types
 error: could not compile `exercise` (lib) due to 1 previous error
 ";
         let run = parse("", stderr);
-        let error = run.build_error.expect("a build error must be reported");
+        let error = run
+            .build_error
+            .clone()
+            .expect("a build error must be reported");
         assert!(
             error.starts_with("error[E0308]: mismatched types"),
             "{error}"

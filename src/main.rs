@@ -98,7 +98,7 @@ fn chapter_arg(query: &str) -> Result<&'static Chapter> {
 /// Where a learner stands in one chapter.
 enum Progress {
     NotStarted { total: usize },
-    InProgress { passed: usize, total: usize },
+    Started { passed: usize, total: usize },
     Done { total: usize },
     DoesNotBuild,
 }
@@ -110,7 +110,7 @@ impl Progress {
             _ if run.build_error.is_some() || total == 0 => Self::DoesNotBuild,
             0 => Self::NotStarted { total },
             passed if passed == total => Self::Done { total },
-            passed => Self::InProgress { passed, total },
+            passed => Self::Started { passed, total },
         }
     }
 
@@ -119,7 +119,7 @@ impl Progress {
             Self::NotStarted { total } => {
                 style.dim(&format!("not started (0 of {total} tests pass)"))
             }
-            Self::InProgress { passed, total } => {
+            Self::Started { passed, total } => {
                 style.warn(&format!("{passed} of {total} tests passing"))
             }
             Self::Done { total } => style.good(&format!("done ({total} of {total} tests pass)")),

@@ -13,12 +13,17 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fixed_size_pool::FixedSizePool;
+use size_class_allocator::SizeClassAllocator;
 use slab::Slab;
 
 /// The block size every id in this group uses.
 const BLOCK: usize = 64;
 /// How many blocks each pool holds; only one is in use at a time.
 const CAPACITY: usize = 1024;
+// ANCHOR: mixed_sizes
+/// The mixed workload: seven request sizes from 16 B to 8 KiB, in turn.
+const MIXED_SIZES: [usize; 7] = [16, 64, 200, 512, 1500, 4096, 8192];
+// ANCHOR_END: mixed_sizes
 
 fn custom_allocators(c: &mut Criterion) {
     let mut group = c.benchmark_group("custom_allocators");
@@ -61,6 +66,39 @@ fn custom_allocators(c: &mut Criterion) {
         });
     });
     // ANCHOR_END: slab
+
+    // ANCHOR: size_class_allocator
+    let heap = SizeClassAllocator::new();
+    let mut sizes = MIXED_SIZES.iter().copied().cycle();
+    group.bench_function("size_class_allocator", |b| {
+        b.iter(|| {
+            let allocation = heap.alloc(black_box(sizes.next().unwrap_or(64)));
+            black_box(&allocation);
+        });
+    });
+    // ANCHOR_END: size_class_allocator
+
+    // ANCHOR: standard_allocation_mixed
+    let mut sizes = MIXED_SIZES.iter().copied().cycle();
+    group.bench_function("standard_allocation_mixed", |b| {
+        b.iter(|| {
+            let allocation: Vec<u8> = Vec::with_capacity(black_box(sizes.next().unwrap_or(64)));
+            black_box(&allocation);
+        });
+    });
+    // ANCHOR_END: standard_allocation_mixed
+
+    #[cfg(feature = "learner")]
+    {
+        let heap = learner_size_class_allocator::SizeClassAllocator::new();
+        let mut sizes = MIXED_SIZES.iter().copied().cycle();
+        group.bench_function("learner/size_class_allocator", |b| {
+            b.iter(|| {
+                let allocation = heap.alloc(black_box(sizes.next().unwrap_or(64)));
+                black_box(&allocation);
+            });
+        });
+    }
 
     #[cfg(feature = "learner")]
     {

@@ -30,31 +30,58 @@ pub struct Comparison {
 }
 
 /// Every chapter with an exercise, in order.
-pub const CHAPTERS: &[Chapter] = &[Chapter {
-    number: "01",
-    slug: "fixed-size-pool",
-    title: "FixedSizePool",
-    comparisons: &[
-        Comparison {
-            group: "custom_allocators",
-            id: "fixed_size_pool",
-            baseline: "standard_allocation",
-            min_speedup: Some(5.0),
-        },
-        Comparison {
-            group: "custom_allocators",
-            id: "slab",
-            baseline: "standard_allocation",
-            min_speedup: None,
-        },
-        Comparison {
-            group: "custom_allocators",
-            id: "fixed_size_pool",
-            baseline: "slab",
-            min_speedup: None,
-        },
-    ],
-}];
+pub const CHAPTERS: &[Chapter] = &[
+    Chapter {
+        number: "01",
+        slug: "fixed-size-pool",
+        title: "FixedSizePool",
+        comparisons: &[
+            Comparison {
+                group: "custom_allocators",
+                id: "fixed_size_pool",
+                baseline: "standard_allocation",
+                min_speedup: Some(5.0),
+            },
+            Comparison {
+                group: "custom_allocators",
+                id: "slab",
+                baseline: "standard_allocation",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "custom_allocators",
+                id: "fixed_size_pool",
+                baseline: "slab",
+                min_speedup: None,
+            },
+        ],
+    },
+    Chapter {
+        number: "02",
+        slug: "size-class-allocator",
+        title: "SizeClassAllocator",
+        comparisons: &[
+            Comparison {
+                group: "custom_allocators",
+                id: "size_class_allocator",
+                baseline: "standard_allocation_mixed",
+                min_speedup: Some(2.0),
+            },
+            Comparison {
+                group: "size_class_lookup",
+                id: "lookup_table",
+                baseline: "linear_scan",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "size_class_lookup",
+                id: "lookup_table",
+                baseline: "binary_search",
+                min_speedup: None,
+            },
+        ],
+    },
+];
 
 impl Chapter {
     /// Finds a chapter by number: `"1"`, `"01"` and `"01-fixed-size-pool"` all work.

@@ -1,0 +1,385 @@
+//! # Chapter 02: a size-class allocator
+//!
+//! Read `book/src/02-size-class-allocator.md` first, then fill in every
+//! `todo!()` below. Check your work with
+//!
+//! ```text
+//! cargo run -- check 02     # or: cargo test -p exercise-02-size-class-allocator
+//! ```
+//!
+//! The data layout is given. Each size class owns a free *stack* of block
+//! pointers and a list of spans; a request is rounded up to its class with
+//! one lookup in a table that has an entry per granule (8 bytes for Go's
+//! table). Where to start: `validate`, `pages_per_span` and `lookup_table`
+//! (plain functions, easy to test in your head), then `class_for`, then
+//! `ClassPool::grow`, `take_block` and `give_back`, then `alloc` and the
+//! `Allocation` impls.
+
+// The bodies below are still `todo!()`, so the compiler would warn that the
+// arguments and fields are unused. Delete this line when you are done.
+#![allow(unused_variables, dead_code, unused_imports)]
+
+use std::cell::RefCell;
+use std::fmt;
+use std::mem;
+use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
+
+/// Spans are made of pages of this many bytes, as in Go's runtime.
+pub const PAGE_SIZE: usize = 8192;
+
+/// The largest class [`SizeClassAllocator::with_classes`] accepts, in bytes.
+pub const MAX_CLASS_SIZE: usize = 1 << 20;
+
+/// The most classes a table may have: class numbers are stored in a byte.
+pub const MAX_CLASSES: usize = 255;
+
+/// Every block starts on a word boundary, and blocks are whole words long.
+const WORD: usize = mem::size_of::<usize>();
+
+/// Go's small-object size classes (`runtime/sizeclasses.go`): bytes per
+/// object, and pages of [`PAGE_SIZE`] per span. Go chose the pages so that a
+/// span's leftover tail stays small; see chapter 02.
+#[rustfmt::skip]
+const GO_CLASSES: [(usize, usize); 66] = [
+    (8, 1), (16, 1), (32, 1), (48, 1), (64, 1), (80, 1), (96, 1), (112, 1),
+    (128, 1), (144, 1), (160, 1), (176, 1), (192, 1), (208, 1), (224, 1), (240, 1),
+    (256, 1), (288, 1), (320, 1), (352, 1), (384, 1), (416, 1), (448, 1), (480, 1),
+    (512, 1), (576, 1), (640, 1), (704, 1), (768, 1), (896, 1), (1024, 1), (1152, 1),
+    (1280, 1), (1408, 2), (1536, 1), (1792, 2), (2048, 1), (2304, 2), (2688, 1), (3072, 3),
+    (3200, 2), (3456, 3), (4096, 1), (4864, 3), (5376, 2), (6144, 3), (6528, 4), (6784, 5),
+    (6912, 6), (8192, 1), (9472, 7), (9728, 6), (10240, 5), (10880, 4), (12288, 3), (13568, 5),
+    (14336, 7), (16384, 2), (18432, 9), (19072, 7), (20480, 5), (21760, 8), (24576, 3), (27264, 10),
+    (28672, 7), (32768, 4),
+];
+
+/// An allocator that rounds every request up to a size class.
+pub struct SizeClassAllocator {
+    /// The class sizes, strictly increasing.
+    classes: Box<[usize]>,
+    /// `lookup[(size + granule - 1) >> shift]` is the class number for `size`.
+    lookup: Box<[u8]>,
+    /// log2 of the granule: the largest power of two that divides every class.
+    shift: u32,
+    /// Everything that changes on alloc and free.
+    state: RefCell<State>,
+}
+
+/// The mutable part of the allocator. Only the counters that the hot path
+/// must touch are kept; the totals in [`AllocatorStats`] are derived from them.
+struct State {
+    /// One free stack and span list per class, in class order.
+    pools: Vec<ClassPool>,
+    /// Bytes requested by the allocations alive now, of every kind.
+    live_requested: usize,
+    /// Allocations that touched no class: zero-byte and large ones.
+    bypass_allocs: u64,
+    /// Frees of zero-byte and large allocations.
+    bypass_frees: u64,
+    /// Allocations above the largest class.
+    large_allocs: u64,
+    /// Bytes held by large allocations alive now.
+    live_large: usize,
+}
+
+/// The blocks of one size class.
+struct ClassPool {
+    /// Bytes from one block to the next: the class size rounded up to whole words.
+    stride: usize,
+    /// How many blocks one span holds.
+    blocks_per_span: usize,
+    /// Pages per span.
+    pages: usize,
+    /// The free blocks, most recently freed on top. Its capacity always covers
+    /// every block of every span, so pushing never reallocates.
+    free: Vec<NonNull<u8>>,
+    /// The spans, each allocated once and kept until the allocator is dropped.
+    spans: Vec<Vec<usize>>,
+    allocs: u64,
+    frees: u64,
+}
+
+// SAFETY: the `NonNull`s point into spans that the allocator owns. Moving the
+// allocator to another thread moves that ownership with it, and no
+// `Allocation` can be alive at the time, because each one borrows the allocator.
+unsafe impl Send for SizeClassAllocator {}
+
+/// Memory handed out by a [`SizeClassAllocator`]: exactly the requested size.
+///
+/// It dereferences to `[u8]` and returns its block to its class when dropped.
+#[must_use = "dropping an Allocation frees it at once"]
+pub struct Allocation<'a> {
+    allocator: &'a SizeClassAllocator,
+    memory: Memory,
+    len: usize,
+}
+
+/// Where an allocation's bytes live.
+enum Memory {
+    /// A block of class number `class`.
+    Block { class: usize, ptr: NonNull<u8> },
+    /// A request above the largest class, straight from the global heap.
+    Large(Box<[u8]>),
+    /// A zero-byte request: no memory at all.
+    Empty,
+}
+
+/// Totals over the allocator's life, and what is live now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AllocatorStats {
+    /// Calls to [`SizeClassAllocator::alloc`], of every size.
+    pub allocs: u64,
+    /// Allocations dropped.
+    pub frees: u64,
+    /// Allocations above the largest class, served by the global heap.
+    pub large_allocs: u64,
+    /// Spans allocated, over all classes.
+    pub spans: usize,
+    /// Bytes requested by the allocations alive now.
+    pub live_requested: usize,
+    /// Bytes set aside for the allocations alive now: their class sizes
+    /// (or, for large allocations, their exact size).
+    pub live_reserved: usize,
+}
+
+/// One size class's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClassStats {
+    /// The class size, in bytes.
+    pub size: usize,
+    /// Blocks handed out by this class.
+    pub allocs: u64,
+    /// Blocks returned to this class.
+    pub frees: u64,
+    /// Blocks in use now.
+    pub live: usize,
+    /// Spans this class has allocated.
+    pub spans: usize,
+    /// How many blocks one span of this class holds.
+    pub blocks_per_span: usize,
+    /// The size of one span: a whole number of [`PAGE_SIZE`] pages.
+    pub span_bytes: usize,
+}
+
+/// Why [`SizeClassAllocator::with_classes`] refused a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The table has no classes.
+    EmptyTable,
+    /// A class of zero bytes could hold nothing.
+    ZeroClass,
+    /// `sizes[index]` is smaller than the class before it.
+    Unsorted {
+        /// Where the table goes down.
+        index: usize,
+    },
+    /// The same size appears twice.
+    Duplicate {
+        /// The repeated size.
+        size: usize,
+    },
+    /// More classes than a byte can number.
+    TooManyClasses {
+        /// How many the table had.
+        count: usize,
+    },
+    /// A class above [`MAX_CLASS_SIZE`]; leave such sizes to the global heap.
+    ClassTooLarge {
+        /// The offending size.
+        size: usize,
+    },
+}
+
+impl SizeClassAllocator {
+    /// An allocator with Go's 66 size classes, from 8 bytes to 32 KiB.
+    pub fn new() -> Self {
+        todo!("build from GO_CLASSES: the sizes, and the pages of each span")
+    }
+
+    /// An allocator with your own class table, in bytes, strictly increasing.
+    ///
+    /// Each class's span is the fewest whole pages that waste at most an
+    /// eighth of the span on the leftover tail (Go's rule).
+    ///
+    /// # Errors
+    /// A [`ConfigError`] for an empty, unsorted, duplicated or
+    /// zero-containing table, more than [`MAX_CLASSES`] classes, or a class
+    /// above [`MAX_CLASS_SIZE`].
+    pub fn with_classes(sizes: &[usize]) -> Result<Self, ConfigError> {
+        todo!("validate the table, then build it with pages_per_span for each class")
+    }
+
+    fn build(sizes: &[usize], pages: impl Iterator<Item = usize>) -> Self {
+        todo!("one ClassPool per class, the lookup table, and zeroed counters")
+    }
+
+    /// The class sizes, smallest first.
+    pub fn classes(&self) -> &[usize] {
+        todo!("the class sizes")
+    }
+
+    /// The smallest class that holds `size` bytes; `None` for 0 bytes (which
+    /// need no block) and above the largest class. One table lookup, no search.
+    #[inline]
+    pub fn class_for(&self, size: usize) -> Option<usize> {
+        todo!("map class_index to the class size")
+    }
+
+    /// The class number for `size`, from the lookup table.
+    #[inline]
+    fn class_index(&self, size: usize) -> Option<usize> {
+        todo!("None for 0 or above the largest; else lookup[(size + granule - 1) >> shift]")
+    }
+
+    #[inline]
+    fn largest(&self) -> usize {
+        todo!("the last class")
+    }
+
+    /// Allocates `size` bytes: a block of the smallest class that fits, or,
+    /// above the largest class, memory straight from the global heap. Zero
+    /// bytes are allowed and touch no class.
+    ///
+    /// A block's bytes are whatever its previous user left; a fresh span
+    /// holds zeros. Like `Box`, this aborts if the global heap is exhausted.
+    #[inline]
+    pub fn alloc(&self, size: usize) -> Allocation<'_> {
+        todo!(
+            "a Block from take_block, Empty for 0 bytes (count it), or alloc_large above the table"
+        )
+    }
+
+    /// Pops a free block of `class`, growing the class by a span if it has none.
+    #[inline]
+    fn take_block(&self, class: usize, size: usize) -> NonNull<u8> {
+        todo!("count the request, then pop the class's free stack, growing a span when it is empty")
+    }
+
+    /// Pushes a block back on its class's free stack.
+    #[inline]
+    fn give_back(&self, class: usize, ptr: NonNull<u8>, size: usize) {
+        todo!("count the free, then push the block back on its class's free stack")
+    }
+
+    #[cold]
+    fn alloc_large(&self, size: usize) -> Memory {
+        todo!("count it, then take a zeroed Box<[u8]> of exactly `size` bytes from the global heap")
+    }
+
+    /// Counts the free of a zero-byte or large allocation of `size` bytes.
+    #[cold]
+    fn release_bypass(&self, size: usize) {
+        todo!("count the free of a zero-byte or large allocation")
+    }
+
+    /// The running totals.
+    pub fn stats(&self) -> AllocatorStats {
+        todo!(
+            "add up the per-class counters (allocs, frees, spans, live * size) and the bypass ones"
+        )
+    }
+
+    /// One row per class, in class order.
+    pub fn class_stats(&self) -> Vec<ClassStats> {
+        todo!("one ClassStats per class, from its ClassPool")
+    }
+
+    /// The share of reserved bytes that live allocations do not use:
+    /// `1 - live_requested / live_reserved`, or 0 when nothing is live.
+    pub fn internal_fragmentation(&self) -> f64 {
+        todo!("1 - live_requested / live_reserved, or 0.0 when nothing is live")
+    }
+}
+
+impl Default for SizeClassAllocator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for SizeClassAllocator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SizeClassAllocator")
+            .field("classes", &self.classes.len())
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClassPool {
+    /// Blocks handed out and not yet returned.
+    fn live(&self) -> usize {
+        todo!("allocs minus frees")
+    }
+
+    fn new(size: usize, pages: usize) -> Self {
+        todo!(
+            "stride: size rounded up to whole words; blocks_per_span: the span's bytes / stride (at least 1)"
+        )
+    }
+
+    /// Allocates one span, puts all its blocks but one on the free stack, and
+    /// returns that one.
+    #[cold]
+    fn grow(&mut self) -> NonNull<u8> {
+        todo!(
+            "allocate one zeroed span, push a pointer to each of its blocks, keep the span, pop one"
+        )
+    }
+}
+
+impl Deref for Allocation<'_> {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        todo!("a slice of `len` bytes at the block (with a // SAFETY: comment), the Box, or &[]")
+    }
+}
+
+impl DerefMut for Allocation<'_> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [u8] {
+        todo!("as deref, mutably")
+    }
+}
+
+impl Drop for Allocation<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        todo!("a block goes back to its class; large and empty ones go to release_bypass")
+    }
+}
+
+impl fmt::Debug for Allocation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Allocation")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks a class table: non-empty, no zero, strictly increasing, not too big.
+fn validate(sizes: &[usize]) -> Result<(), ConfigError> {
+    todo!("empty, too many, zero, duplicate, unsorted, too large: in that order")
+}
+
+/// Go's rule: the fewest pages whose leftover tail is at most an eighth of the span.
+fn pages_per_span(size: usize) -> usize {
+    todo!("the fewest pages whose leftover tail is at most an eighth of the span")
+}
+
+/// Builds the size-to-class table. Every class is a multiple of the granule
+/// `1 << shift`, so all sizes in `(k - 1) * granule + 1 ..= k * granule` share
+/// one class, and entry `k` holds it: one entry per granule, not per byte.
+fn lookup_table(sizes: &[usize]) -> (Box<[u8]>, u32) {
+    todo!("shift: trailing zeros of all sizes OR-ed; entry k: the first class >= k << shift")
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        todo!("one sentence per variant that names the numbers involved")
+    }
+}
+
+impl std::error::Error for ConfigError {}

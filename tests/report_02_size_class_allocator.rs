@@ -131,7 +131,7 @@ fn run_workload<T>(mut alloc: impl FnMut(usize) -> T) -> (u64, Vec<T>) {
 
 fn mixed_workload_report(heap: &SizeClassAllocator) -> String {
     let (pool_heap_allocs, live) = run_workload(|size| heap.alloc(size));
-    let (std_heap_allocs, _) = run_workload(|size| Vec::<u8>::with_capacity(size));
+    let (std_heap_allocs, _) = run_workload(Vec::<u8>::with_capacity);
 
     // Wasted bytes per class, from the allocations alive at the end.
     let classes = heap.classes();

@@ -11,10 +11,12 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+use bumpalo::Bump;
 use criterion::{Criterion, criterion_group, criterion_main};
 use fixed_size_pool::FixedSizePool;
 use size_class_allocator::SizeClassAllocator;
 use slab::Slab;
+use stack_allocator::StackAllocator;
 
 /// The block size every id in this group uses.
 const BLOCK: usize = 64;
@@ -24,6 +26,8 @@ const CAPACITY: usize = 1024;
 /// The mixed workload: seven request sizes from 16 B to 8 KiB, in turn.
 const MIXED_SIZES: [usize; 7] = [16, 64, 200, 512, 1500, 4096, 8192];
 // ANCHOR_END: mixed_sizes
+/// Bump allocators are reset after this many 64-byte values.
+const FRAME: usize = 4096;
 
 fn custom_allocators(c: &mut Criterion) {
     let mut group = c.benchmark_group("custom_allocators");
@@ -87,6 +91,59 @@ fn custom_allocators(c: &mut Criterion) {
         });
     });
     // ANCHOR_END: standard_allocation_mixed
+
+    // ANCHOR: stack_allocator
+    let mut stack = StackAllocator::with_capacity(BLOCK * FRAME).expect("a valid capacity");
+    let mut in_frame = 0;
+    group.bench_function("stack_allocator", |b| {
+        b.iter(|| {
+            if in_frame == FRAME {
+                stack.reset();
+                in_frame = 0;
+            }
+            in_frame += 1;
+            // A caller handles the Result; black-boxing the `&mut` it holds
+            // matches what the bumpalo id below does with its `&mut`.
+            if let Ok(value) = stack.alloc([0u8; BLOCK]) {
+                black_box(value);
+            }
+        });
+    });
+    // ANCHOR_END: stack_allocator
+
+    // ANCHOR: bumpalo
+    let mut bump = Bump::with_capacity(BLOCK * FRAME);
+    let mut in_frame = 0;
+    group.bench_function("bumpalo", |b| {
+        b.iter(|| {
+            if in_frame == FRAME {
+                bump.reset();
+                in_frame = 0;
+            }
+            in_frame += 1;
+            black_box(bump.alloc([0u8; BLOCK]));
+        });
+    });
+    // ANCHOR_END: bumpalo
+
+    #[cfg(feature = "learner")]
+    {
+        let mut stack = learner_stack_allocator::StackAllocator::with_capacity(BLOCK * FRAME)
+            .expect("the learner's allocator accepts 256 KiB");
+        let mut in_frame = 0;
+        group.bench_function("learner/stack_allocator", |b| {
+            b.iter(|| {
+                if in_frame == FRAME {
+                    stack.reset();
+                    in_frame = 0;
+                }
+                in_frame += 1;
+                if let Ok(value) = stack.alloc([0u8; BLOCK]) {
+                    black_box(value);
+                }
+            });
+        });
+    }
 
     #[cfg(feature = "learner")]
     {

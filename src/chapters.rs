@@ -81,6 +81,26 @@ pub const CHAPTERS: &[Chapter] = &[
             },
         ],
     },
+    Chapter {
+        number: "03",
+        slug: "stack-allocator",
+        title: "StackAllocator",
+        comparisons: &[
+            Comparison {
+                group: "custom_allocators",
+                id: "stack_allocator",
+                baseline: "bumpalo",
+                // "No slower than bumpalo": a speed-up of at least 1.
+                min_speedup: Some(1.0),
+            },
+            Comparison {
+                group: "custom_allocators",
+                id: "stack_allocator",
+                baseline: "standard_allocation",
+                min_speedup: None,
+            },
+        ],
+    },
 ];
 
 impl Chapter {

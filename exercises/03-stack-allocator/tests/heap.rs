@@ -1,0 +1,43 @@
+//! Heap behaviour of the stack allocator, counted by dhat. This is the only
+//! test in its file: dhat counts every allocation in the process.
+
+use stack_allocator::StackAllocator;
+
+#[global_allocator]
+static ALLOC: dhat::Alloc = dhat::Alloc;
+
+#[test]
+#[cfg_attr(miri, ignore = "dhat's heap profiler does not run under Miri")]
+fn the_buffer_is_the_only_heap_allocation() {
+    let _profiler = dhat::Profiler::builder().testing().build();
+
+    let before = dhat::HeapStats::get();
+    let mut stack = StackAllocator::with_capacity(64 * 1024).expect("64 KiB");
+    let in_new = dhat::HeapStats::get().total_blocks - before.total_blocks;
+    assert_eq!(
+        in_new, 1,
+        "with_capacity made {in_new} heap allocations; the buffer is one allocation, \
+         reserved once at its final size"
+    );
+
+    let after_new = dhat::HeapStats::get();
+    for frame in 0..100_u64 {
+        let start = stack.marker();
+        for i in 0..50 {
+            stack.alloc([frame; 4]).expect("room");
+            stack.alloc_str("scratch").expect("room");
+            stack.alloc_slice_copy(&[i; 8]).expect("room");
+        }
+        stack.scope(|scratch| {
+            scratch.alloc(frame).expect("room");
+        });
+        stack.reset_to(start).expect("this frame's marker");
+    }
+    stack.reset();
+    let in_use = dhat::HeapStats::get().total_blocks - after_new.total_blocks;
+    assert_eq!(
+        in_use, 0,
+        "15,000 allocations, 100 resets and 100 scopes made {in_use} heap allocations; \
+         a stack allocator only moves its top within the buffer"
+    );
+}

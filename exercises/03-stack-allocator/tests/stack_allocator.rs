@@ -1,0 +1,519 @@
+//! Chapter 03 tests. The very same file runs against your exercise
+//! (`cargo run -- check 03`) and against the reference solution (`cargo test`).
+
+use std::alloc::Layout;
+use std::cell::Cell;
+
+use stack_allocator::{
+    AllocError, BUFFER_ALIGN, ConfigError, ResetError, StackAllocator, StackStats,
+};
+
+/// Builds an allocator the test needs, with a message that says which one failed.
+fn stack(bytes: usize) -> StackAllocator {
+    StackAllocator::with_capacity(bytes).unwrap_or_else(|err| {
+        panic!("StackAllocator::with_capacity({bytes}) must succeed, but it said: {err}")
+    })
+}
+
+/// The address range `[start, start + len)` of a reference's target.
+fn range_of<T: ?Sized>(value: &T) -> std::ops::Range<usize> {
+    let start = (value as *const T).cast::<u8>() as usize;
+    start..start + std::mem::size_of_val(value)
+}
+
+// ---------------------------------------------------------------- bad input
+
+#[test]
+fn with_capacity_rejects_zero_bytes() {
+    assert_eq!(
+        StackAllocator::with_capacity(0).err(),
+        Some(ConfigError::ZeroCapacity),
+        "a buffer of 0 bytes can hold nothing, so with_capacity(0) must fail"
+    );
+}
+
+#[test]
+fn with_capacity_rejects_more_than_isize_max() {
+    for bytes in [isize::MAX as usize + 1, usize::MAX] {
+        assert_eq!(
+            StackAllocator::with_capacity(bytes).err(),
+            Some(ConfigError::TooLarge { bytes }),
+            "{bytes} bytes exceed isize::MAX, the largest allocation Rust allows"
+        );
+    }
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "Miri stops at huge allocations instead of failing them"
+)]
+fn with_capacity_reports_a_buffer_the_allocator_cannot_provide() {
+    assert_eq!(
+        StackAllocator::with_capacity(1 << 60).err(),
+        Some(ConfigError::OutOfMemory { bytes: 1 << 60 }),
+        "an exabyte passes the size checks but no machine has it; reserve with \
+         Vec::try_reserve_exact and report OutOfMemory instead of aborting"
+    );
+}
+
+#[test]
+fn errors_explain_themselves() {
+    let messages = [
+        (ConfigError::ZeroCapacity.to_string(), "1 byte"),
+        (ConfigError::TooLarge { bytes: 123 }.to_string(), "123"),
+        (ConfigError::OutOfMemory { bytes: 456 }.to_string(), "456"),
+        (
+            AllocError::OutOfSpace {
+                requested: 100,
+                align: 8,
+                remaining: 42,
+            }
+            .to_string(),
+            "42",
+        ),
+        (ResetError::ForeignMarker.to_string(), "another allocator"),
+        (
+            ResetError::AlreadyFreed {
+                offset: 77,
+                used: 5,
+            }
+            .to_string(),
+            "77",
+        ),
+    ];
+    for (message, expected) in messages {
+        assert!(
+            message.contains(expected),
+            "an error message should say {expected:?} so the user knows what happened, but it \
+             was {message:?}"
+        );
+    }
+    let errors: [Box<dyn std::error::Error>; 3] = [
+        Box::new(ConfigError::ZeroCapacity),
+        Box::new(ResetError::ForeignMarker),
+        Box::new(AllocError::OutOfSpace {
+            requested: 1,
+            align: 1,
+            remaining: 0,
+        }),
+    ];
+    assert_eq!(
+        errors.len(),
+        3,
+        "all three error types implement std::error::Error"
+    );
+}
+
+// ---------------------------------------------------------------- allocating
+
+#[test]
+fn a_new_allocator_is_empty() {
+    let stack = stack(1000);
+    assert_eq!(
+        (stack.capacity(), stack.used(), stack.remaining()),
+        (1000, 0, 1000),
+        "a fresh allocator of 1000 bytes has used none of them"
+    );
+    assert_eq!(
+        stack.stats(),
+        StackStats::default(),
+        "nothing has happened yet"
+    );
+}
+
+#[test]
+fn the_buffer_starts_at_a_multiple_of_buffer_align() {
+    for capacity in [1, 63, 64, 100] {
+        let stack = stack(capacity);
+        let first = range_of(stack.alloc(0_u8).expect("one byte fits")).start;
+        assert_eq!(
+            first % BUFFER_ALIGN,
+            0,
+            "the first byte of a {capacity}-byte allocator is at {first:#x}, not a multiple of \
+             BUFFER_ALIGN = {BUFFER_ALIGN}; build the buffer from chunks aligned to BUFFER_ALIGN"
+        );
+        assert_eq!(
+            stack.capacity(),
+            capacity,
+            "capacity() is what was asked for, not the rounded-up buffer"
+        );
+    }
+}
+
+#[test]
+fn alloc_moves_a_value_in_and_returns_a_mutable_reference() {
+    let stack = stack(256);
+    let number = stack.alloc(40_u64).expect("8 bytes fit in 256");
+    let word = stack.alloc(*b"pool").expect("4 bytes fit");
+    *number += 2;
+    word[0] = b'P';
+    assert_eq!(
+        *number, 42,
+        "the reference must point at the value moved in"
+    );
+    assert_eq!(
+        word, b"Pool",
+        "each allocation is a separate, writable value"
+    );
+    assert_eq!(
+        stack.used(),
+        12,
+        "8 bytes then 4 bytes, no padding needed between them"
+    );
+}
+
+#[test]
+fn allocations_are_aligned_for_their_type() {
+    #[repr(align(64))]
+    struct CacheLine([u8; 64]);
+
+    let stack = stack(4096);
+    stack.alloc(1_u8).expect("room for a byte"); // leave the top misaligned
+    let line = stack
+        .alloc(CacheLine([7; 64]))
+        .expect("room for a cache line");
+    assert_eq!(line.0[63], 7, "the value moved in must be readable");
+    let line_start = range_of(line).start;
+    let checks = [
+        range_of(stack.alloc(1_u16).expect("room")).start % 2,
+        range_of(stack.alloc(1_u32).expect("room")).start % 4,
+        range_of(stack.alloc(1_u64).expect("room")).start % 8,
+        range_of(stack.alloc(1_u128).expect("room")).start % std::mem::align_of::<u128>(),
+        line_start % 64,
+    ];
+    assert_eq!(
+        checks, [0; 5],
+        "every value must start at a multiple of its type's alignment; round the address up \
+         with (align - address % align) % align bytes of padding"
+    );
+}
+
+#[test]
+fn alloc_layout_honours_every_alignment_from_1_to_4096() {
+    let stack = stack(3 * 4096);
+    let mut align = 1;
+    while align <= 4096 {
+        stack.alloc(0_u8).expect("room for one byte"); // misalign the top again
+        let layout = Layout::from_size_align(3, align).expect("a valid layout");
+        let ptr = stack
+            .alloc_layout(layout)
+            .unwrap_or_else(|err| panic!("3 bytes aligned to {align} must fit: {err}"));
+        assert_eq!(
+            ptr.as_ptr() as usize % align,
+            0,
+            "alloc_layout with align {align} returned {:p}, which is not a multiple of {align}",
+            ptr.as_ptr()
+        );
+        align *= 2;
+    }
+}
+
+#[test]
+fn allocations_never_overlap_and_keep_their_values() {
+    let stack = stack(1024);
+    let a = stack.alloc([0xAA_u8; 7]).expect("room");
+    let b = stack.alloc(0xBBBB_BBBB_u32).expect("room");
+    let c = stack.alloc_slice_copy(&[0xCC_u16; 9]).expect("room");
+    let d = stack.alloc_str("ddd").expect("room");
+    let mut ranges = [range_of(&*a), range_of(&*b), range_of(&*c), range_of(&*d)];
+    ranges.sort_by_key(|r| r.start);
+    for pair in ranges.windows(2) {
+        assert!(
+            pair[0].end <= pair[1].start,
+            "the allocation at {:#x}..{:#x} overlaps the one at {:#x}; move the top past each one",
+            pair[0].start,
+            pair[0].end,
+            pair[1].start
+        );
+    }
+    assert_eq!(
+        (*a, *b, &c[..], &d[..]),
+        ([0xAA; 7], 0xBBBB_BBBB, &[0xCC; 9][..], "ddd"),
+        "writing one allocation must not change another"
+    );
+}
+
+#[test]
+fn alloc_slice_copy_and_alloc_str_copy_their_input() {
+    let stack = stack(256);
+    let source = [1_i32, -2, 3];
+    let copy = stack.alloc_slice_copy(&source).expect("12 bytes fit");
+    copy[1] = 20;
+    assert_eq!(
+        copy,
+        [1, 20, 3],
+        "the copy must hold the source's values and be writable"
+    );
+    assert_eq!(
+        source,
+        [1, -2, 3],
+        "writing the copy must not touch the source"
+    );
+    let text = stack.alloc_str("héllo").expect("6 bytes fit");
+    text.make_ascii_uppercase();
+    assert_eq!(
+        text, "HéLLO",
+        "alloc_str must copy every byte, multi-byte characters included"
+    );
+    let empty = stack
+        .alloc_slice_copy::<u64>(&[])
+        .expect("nothing always fits");
+    assert!(empty.is_empty(), "an empty slice copies to an empty slice");
+}
+
+// ---------------------------------------------------------------- exhaustion
+
+#[test]
+fn exhaustion_is_an_error_that_says_what_was_requested_and_what_remained() {
+    let stack = stack(16);
+    stack.alloc([0_u8; 10]).expect("10 of 16 bytes fit");
+    let err = stack
+        .alloc([0_u64; 1])
+        .expect_err("8 bytes after 6 of padding do not fit");
+    assert_eq!(
+        err,
+        AllocError::OutOfSpace {
+            requested: 8,
+            align: 8,
+            remaining: 6,
+        },
+        "a u64 needs 8 bytes aligned to 8; 6 bytes remain, so the error must say so"
+    );
+    assert_eq!(
+        stack.used(),
+        10,
+        "a refused allocation must leave the allocator unchanged"
+    );
+    stack
+        .alloc([0_u8; 6])
+        .expect("the 6 remaining bytes are still there");
+    assert!(
+        stack.alloc(0_u8).is_err(),
+        "a full buffer refuses even one byte"
+    );
+    assert!(
+        stack.alloc(()).is_ok(),
+        "a zero-sized value needs no room, even when full"
+    );
+}
+
+#[test]
+fn huge_requests_are_errors_never_panics_or_ub() {
+    let stack = stack(64);
+    let biggest = Layout::from_size_align(isize::MAX as usize, 1).expect("the largest layout");
+    assert!(
+        matches!(
+            stack.alloc_layout(biggest),
+            Err(AllocError::OutOfSpace { .. })
+        ),
+        "isize::MAX bytes cannot fit in 64; the end offset must be computed with checked_add"
+    );
+    stack.alloc(1_u8).expect("room");
+    let aligned = Layout::from_size_align(isize::MAX as usize - 4095, 4096).expect("valid");
+    assert!(
+        stack.alloc_layout(aligned).is_err(),
+        "huge size plus alignment padding must not overflow into a small, wrong offset"
+    );
+    let nothing: Vec<()> = vec![(); usize::MAX];
+    let copied = stack
+        .alloc_slice_copy(&nothing)
+        .expect("zero-sized values take no room");
+    assert_eq!(
+        copied.len(),
+        usize::MAX,
+        "a slice of usize::MAX zero-sized values is 0 bytes: its length must not overflow"
+    );
+    assert_eq!(stack.stats().failed, 2, "the two refusals must be counted");
+}
+
+// ---------------------------------------------------------------- markers
+
+#[test]
+fn reset_to_a_marker_frees_everything_allocated_after_it() {
+    let mut stack = stack(256);
+    stack.alloc(1_u64).expect("room");
+    let mark = stack.marker();
+    stack.alloc([0_u8; 100]).expect("room");
+    stack.alloc_str("temporary").expect("room");
+    stack
+        .reset_to(mark)
+        .expect("a marker of this allocator, not yet freed");
+    assert_eq!(
+        stack.used(),
+        8,
+        "only the u64 allocated before the marker may remain"
+    );
+    let again = stack
+        .alloc([7_u8; 100])
+        .expect("the freed room is usable again");
+    assert_eq!(again[99], 7);
+}
+
+#[test]
+fn markers_nest_like_a_stack() {
+    let mut stack = stack(256);
+    let outer = stack.marker();
+    stack.alloc([0_u8; 10]).expect("room");
+    let inner = stack.marker();
+    stack.alloc([0_u8; 20]).expect("room");
+    stack
+        .reset_to(inner)
+        .expect("the inner marker is still valid");
+    assert_eq!(
+        stack.used(),
+        10,
+        "resetting to the inner marker frees only the inner 20 bytes"
+    );
+    stack
+        .reset_to(outer)
+        .expect("the outer marker is still valid after the inner reset");
+    assert_eq!(
+        stack.used(),
+        0,
+        "resetting to the outer marker frees everything"
+    );
+    stack
+        .reset_to(outer)
+        .expect("resetting to the same marker twice is harmless");
+}
+
+#[test]
+fn reset_to_rejects_a_marker_from_another_allocator() {
+    let mut mine = stack(64);
+    let theirs = stack(64);
+    theirs.alloc(1_u8).expect("room");
+    let foreign = theirs.marker();
+    mine.alloc([0_u8; 8]).expect("room");
+    assert_eq!(
+        mine.reset_to(foreign),
+        Err(ResetError::ForeignMarker),
+        "a marker remembers its allocator; another allocator's marker means nothing here"
+    );
+    assert_eq!(mine.used(), 8, "a refused reset must change nothing");
+}
+
+#[test]
+fn reset_to_rejects_a_marker_whose_memory_was_already_freed() {
+    let mut stack = stack(64);
+    let outer = stack.marker();
+    stack.alloc([0_u8; 16]).expect("room");
+    let inner = stack.marker();
+    stack.reset_to(outer).expect("valid");
+    assert_eq!(
+        stack.reset_to(inner),
+        Err(ResetError::AlreadyFreed {
+            offset: 16,
+            used: 0
+        }),
+        "the inner marker points at offset 16, but only 0 bytes are in use: it was freed"
+    );
+    stack.alloc([0_u8; 32]).expect("room");
+    let before_reset = stack.marker();
+    stack.reset();
+    stack.alloc([0_u8; 48]).expect("room");
+    assert!(
+        matches!(
+            stack.reset_to(before_reset),
+            Err(ResetError::AlreadyFreed { .. })
+        ),
+        "a full reset frees every marker taken before it, even if the top has grown past them"
+    );
+}
+
+#[test]
+fn scope_frees_everything_its_closure_allocated() {
+    let mut stack = stack(256);
+    stack.alloc(5_u32).expect("room");
+    let total = stack.scope(|scratch| {
+        let values = scratch.alloc_slice_copy(&[1_u64, 2, 3]).expect("room");
+        let label = scratch.alloc_str("sum").expect("room");
+        values.iter().sum::<u64>() + label.len() as u64
+    });
+    assert_eq!(total, 9, "scope must return what the closure returned");
+    assert_eq!(
+        stack.used(),
+        4,
+        "scope must free everything the closure allocated, and only that"
+    );
+}
+
+#[test]
+fn reset_makes_the_whole_buffer_reusable() {
+    let mut stack = stack(64);
+    let first = range_of(stack.alloc([1_u8; 64]).expect("exactly fits")).start;
+    assert!(stack.alloc(0_u8).is_err(), "the buffer is full");
+    stack.reset();
+    assert_eq!(stack.remaining(), 64, "after reset, every byte is free");
+    let again = range_of(stack.alloc([2_u8; 64]).expect("fits again")).start;
+    assert_eq!(
+        again, first,
+        "after reset, allocation starts again at the buffer's beginning"
+    );
+}
+
+#[test]
+fn values_are_never_dropped() {
+    struct Noisy<'a>(&'a Cell<u32>);
+    impl Drop for Noisy<'_> {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+
+    let drops = Cell::new(0);
+    {
+        let mut stack = stack(256);
+        stack.alloc(Noisy(&drops)).expect("room");
+        stack.scope(|scratch| {
+            scratch.alloc(Noisy(&drops)).expect("room");
+        });
+        stack.reset();
+        stack.alloc(Noisy(&drops)).expect("room");
+    }
+    assert_eq!(
+        drops.get(),
+        0,
+        "the allocator forgets values instead of dropping them (a reset cannot know what \
+         types it frees); the chapter documents this choice"
+    );
+}
+
+#[test]
+fn stats_count_allocs_failures_resets_and_the_peak() {
+    let mut stack = stack(32);
+    stack.alloc([0_u8; 20]).expect("room");
+    let mark = stack.marker();
+    stack.alloc([0_u8; 12]).expect("room");
+    assert!(stack.alloc(0_u8).is_err(), "full");
+    stack.reset_to(mark).expect("valid");
+    stack.scope(|s| {
+        s.alloc(0_u16).expect("room");
+    });
+    assert_eq!(
+        stack.stats(),
+        StackStats {
+            allocs: 3,
+            failed: 1,
+            used: 20,
+            peak_used: 32,
+            resets: 2,
+        },
+        "3 allocations succeeded and 1 failed; a reset_to and a scope make 2 resets; \
+         32 bytes were in use at the peak and 20 are now"
+    );
+}
+
+#[test]
+fn the_allocator_can_move_to_another_thread() {
+    let stack = stack(128);
+    let handle = std::thread::spawn(move || {
+        let value = *stack.alloc(7_u32).expect("room");
+        (value, stack.used())
+    });
+    assert_eq!(
+        handle.join().expect("the other thread must not panic"),
+        (7, 4),
+        "an allocator moved to another thread must work there (it is Send)"
+    );
+}

@@ -9,24 +9,34 @@ use anyhow::{Context, Result, bail};
 
 use crate::chapters::{CHAPTERS, Comparison};
 
-/// The median time per iteration of one bench id, in nanoseconds.
+/// The median time per operation of one bench id, in nanoseconds: the median
+/// per iteration, divided by the elements an iteration handles when the bench
+/// declares a `Throughput::Elements`.
 pub fn median_ns(root: &Path, group: &str, id: &str) -> Result<f64> {
-    let path = root
+    let dir = root
         .join("target/criterion")
         .join(group)
         .join(id)
-        .join("new/estimates.json");
-    let text = fs::read_to_string(&path).with_context(|| {
+        .join("new");
+    let estimates = read_json(&dir.join("estimates.json"), group)?;
+    let per_iteration = estimates["median"]["point_estimate"]
+        .as_f64()
+        .with_context(|| format!("{} has no median.point_estimate", dir.display()))?;
+    let benchmark = read_json(&dir.join("benchmark.json"), group)?;
+    let elements = benchmark["throughput"]["Elements"].as_f64().unwrap_or(1.0);
+    Ok(per_iteration / elements)
+}
+
+/// Reads one of criterion's JSON files.
+fn read_json(path: &Path, group: &str) -> Result<serde_json::Value> {
+    let text = fs::read_to_string(path).with_context(|| {
         format!(
             "no measurement at {}; run `cargo bench --bench {group}` first",
             path.display()
         )
     })?;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not criterion's JSON", path.display()))?;
-    json["median"]["point_estimate"]
-        .as_f64()
-        .with_context(|| format!("{} has no median.point_estimate", path.display()))
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not criterion's JSON", path.display()))
 }
 
 /// The bench ids criterion measured in `group`, sorted.

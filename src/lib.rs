@@ -6,10 +6,12 @@
 //! - [`integrity`]: the static checks of `cargo run -- verify` (shared tests,
 //!   matching public APIs, book includes that resolve);
 //! - [`benchtable`]: turns criterion's measurements into the book's tables;
+//! - [`instructions`]: counts instructions with valgrind, for what time cannot settle;
 //! - [`ui`]: colour, symbols and the progress bar.
 
 pub mod benchtable;
 pub mod chapters;
+pub mod instructions;
 pub mod integrity;
 pub mod testrun;
 pub mod ui;

@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use workbook::chapters::{CHAPTERS, Chapter, parse_hints};
 use workbook::testrun::{self, TestRun};
 use workbook::ui::Style;
-use workbook::{benchtable, integrity, workspace_root};
+use workbook::{benchtable, instructions, integrity, workspace_root};
 
 /// Memory Pools in Rust: the workbook runner.
 ///
@@ -58,6 +58,9 @@ enum Command {
         /// The criterion group, which is also the bench's name, e.g. custom_allocators
         group: String,
     },
+    /// Maintainers: count instructions per bump allocation with valgrind and
+    /// write book/src/measured/bump_instructions.md
+    CountInstructions,
 }
 
 fn main() -> ExitCode {
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Some(Command::Watch { chapter }) => watch(&root, style, chapter.as_deref()),
         Some(Command::Verify) => verify(&root, style),
         Some(Command::BenchTable { group }) => bench_table(&root, &group),
+        Some(Command::CountInstructions) => count_instructions(&root),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
@@ -467,6 +471,17 @@ fn verify(root: &Path, style: Style) -> Result<bool> {
 fn bench_table(root: &Path, group: &str) -> Result<bool> {
     let page = benchtable::render(root, group)?;
     let path = root.join("book/src/measured").join(format!("{group}.md"));
+    fs::create_dir_all(path.parent().unwrap_or(root))?;
+    fs::write(&path, &page)?;
+    print!("{page}");
+    println!("\nwrote {}", path.display());
+    Ok(true)
+}
+
+/// `cargo run -- count-instructions`: instructions per bump allocation.
+fn count_instructions(root: &Path) -> Result<bool> {
+    let page = instructions::bump_report(root)?;
+    let path = root.join("book/src/measured/bump_instructions.md");
     fs::create_dir_all(path.parent().unwrap_or(root))?;
     fs::write(&path, &page)?;
     print!("{page}");

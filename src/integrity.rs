@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::chapters::{CHAPTERS, Chapter, parse_hints};
+use crate::files_with_extension;
 
 /// Runs every static check; each string names one problem and where it is.
 pub fn check_all(root: &Path) -> Vec<String> {
@@ -54,12 +55,8 @@ pub fn chapter_files(root: &Path, chapter: &Chapter) -> Vec<String> {
 pub fn shared_tests(root: &Path, chapter: &Chapter) -> Vec<String> {
     let number = chapter.number;
     let tests_dir = root.join(chapter.exercise_dir()).join("tests");
-    let exercise_tests: BTreeSet<PathBuf> = fs::read_dir(&tests_dir)
+    let exercise_tests: BTreeSet<PathBuf> = files_with_extension(&tests_dir, "rs")
         .into_iter()
-        .flatten()
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|e| e == "rs"))
         .filter_map(|path| path.canonicalize().ok())
         .collect();
     if exercise_tests.is_empty() {
@@ -189,14 +186,7 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
 pub fn book_includes(root: &Path) -> Vec<String> {
     let src = root.join("book").join("src");
     let mut problems = Vec::new();
-    let mut pages: Vec<PathBuf> = fs::read_dir(&src)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "md"))
-        .collect();
-    pages.sort();
+    let pages = files_with_extension(&src, "md");
     for page in pages {
         let text = fs::read_to_string(&page).unwrap_or_default();
         for include in includes(&text) {

@@ -39,14 +39,7 @@ impl TestRun {
     /// Orders the tests as the `.rs` files in `tests_dir` declare them (files
     /// by name, then top to bottom), so the first failure shown is the most basic.
     pub fn sort_by_declaration(&mut self, tests_dir: &Path) {
-        let mut files: Vec<_> = std::fs::read_dir(tests_dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-            .collect();
-        files.sort();
+        let files = crate::files_with_extension(tests_dir, "rs");
         let sources: Vec<String> = files
             .iter()
             .filter_map(|f| std::fs::read_to_string(f).ok())

@@ -6,19 +6,33 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::chapters::{CHAPTERS, Chapter, parse_hints};
-use crate::files_with_extension;
+use crate::{files_with_extension, stubs};
 
-/// Runs every static check; each string names one problem and where it is.
-pub fn check_all(root: &Path) -> Vec<String> {
+/// The checks that hold whatever the learner has done: every chapter's files,
+/// shared tests, solutions without `todo!()`, and a book whose includes
+/// resolve. Each string names one problem and where it is.
+pub fn check_workbook(root: &Path) -> Vec<String> {
     let mut problems = Vec::new();
     for chapter in CHAPTERS {
         problems.extend(chapter_files(root, chapter));
         problems.extend(shared_tests(root, chapter));
-        problems.extend(same_public_api(root, chapter));
-        problems.extend(stubs_are_stubs(root, chapter));
+        problems.extend(solution_is_complete(root, chapter));
     }
     problems.extend(book_includes(root));
     problems.extend(summary_lists_chapters(root));
+    problems
+}
+
+/// The checks that hold only for untouched exercises, as the workbook ships
+/// them: the same public API as the solution, and exactly the source that
+/// `cargo run -- stub NN` generates from the solution. `cargo run -- verify`
+/// runs them; a learner's own checkout fails them as soon as work begins.
+pub fn check_exercises_are_pristine(root: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    for chapter in CHAPTERS {
+        problems.extend(same_public_api(root, chapter));
+        problems.extend(exercise_is_generated(root, chapter));
+    }
     problems
 }
 
@@ -145,28 +159,47 @@ pub fn same_public_api(root: &Path, chapter: &Chapter) -> Vec<String> {
     problems
 }
 
-/// The exercise still has `todo!()` bodies; the solution has none.
-pub fn stubs_are_stubs(root: &Path, chapter: &Chapter) -> Vec<String> {
-    let mut problems = Vec::new();
-    let exercise = fs::read_to_string(root.join(chapter.exercise_lib())).unwrap_or_default();
-    if !exercise.contains("todo!(") {
-        problems.push(format!(
-            "chapter {}: {} has no todo!() left; the exercise must be a stub",
-            chapter.number,
-            chapter.exercise_lib().display()
-        ));
-    }
+/// The solution has no `todo!()` left in any of its files.
+pub fn solution_is_complete(root: &Path, chapter: &Chapter) -> Vec<String> {
     let solution_src = root.join(chapter.solution_dir()).join("src");
-    for file in rust_files(&solution_src) {
-        let text = fs::read_to_string(&file).unwrap_or_default();
-        if text.contains("todo!(") || text.contains("unimplemented!(") {
-            problems.push(format!(
-                "{}: a solution must not contain todo!()",
-                file.display()
-            ));
+    rust_files(&solution_src)
+        .into_iter()
+        .filter(|file| {
+            let text = fs::read_to_string(file).unwrap_or_default();
+            text.contains("todo!(") || text.contains("unimplemented!(")
+        })
+        .map(|file| format!("{}: a solution must not contain todo!()", file.display()))
+        .collect()
+}
+
+/// The exercise is exactly what `cargo run -- stub NN` makes of the solution.
+pub fn exercise_is_generated(root: &Path, chapter: &Chapter) -> Vec<String> {
+    let generated = match stubs::exercise_for(root, &chapter.dir_name()) {
+        Ok(generated) => generated,
+        Err(err) => {
+            return vec![format!(
+                "chapter {}: cannot generate the exercise: {err:#}",
+                chapter.number
+            )];
         }
+    };
+    let current = fs::read_to_string(root.join(chapter.exercise_lib())).unwrap_or_default();
+    if current == generated {
+        return Vec::new();
     }
-    problems
+    let first_difference = current
+        .lines()
+        .zip(generated.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| current.lines().count().min(generated.lines().count()));
+    vec![format!(
+        "chapter {}: {} differs from the solution with its bodies stubbed (first at line {}); \
+         run `cargo run -- stub {} --write`",
+        chapter.number,
+        chapter.exercise_lib().display(),
+        first_difference + 1,
+        chapter.number
+    )]
 }
 
 fn rust_files(dir: &Path) -> Vec<PathBuf> {

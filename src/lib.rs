@@ -5,6 +5,7 @@
 //! - [`testrun`]: runs a crate's tests with cargo and reads the results;
 //! - [`integrity`]: the static checks of `cargo run -- verify` (shared tests,
 //!   matching public APIs, book includes that resolve);
+//! - [`stubs`]: generates each exercise from its solution;
 //! - [`benchtable`]: turns criterion's measurements into the book's tables;
 //! - [`instructions`]: counts instructions with valgrind, for what time cannot settle;
 //! - [`ui`]: colour, symbols and the progress bar.
@@ -13,6 +14,7 @@ pub mod benchtable;
 pub mod chapters;
 pub mod instructions;
 pub mod integrity;
+pub mod stubs;
 pub mod testrun;
 pub mod ui;
 

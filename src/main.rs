@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use workbook::chapters::{CHAPTERS, Chapter, parse_hints};
 use workbook::testrun::{self, TestRun};
 use workbook::ui::Style;
-use workbook::{benchtable, instructions, integrity, workspace_root};
+use workbook::{benchtable, instructions, integrity, stubs, workspace_root};
 
 /// Memory Pools in Rust: the workbook runner.
 ///
@@ -53,6 +53,15 @@ enum Command {
     /// Maintainers: every solution passes, every exercise is still a stub, the
     /// book's includes resolve (CI runs this)
     Verify,
+    /// Maintainers: print chapter NN's exercise as generated from its solution
+    /// and solutions/NN-name/stubs.txt; --write replaces the exercise with it
+    Stub {
+        /// The chapter number, e.g. 01
+        chapter: String,
+        /// Overwrite exercises/NN-name/src/lib.rs (a learner's work there is lost)
+        #[arg(long)]
+        write: bool,
+    },
     /// Maintainers: write book/src/measured/GROUP.md from `cargo bench --bench GROUP`
     BenchTable {
         /// The criterion group, which is also the bench's name, e.g. custom_allocators
@@ -81,6 +90,9 @@ fn main() -> ExitCode {
         Some(Command::Verify) => verify(&root, style),
         Some(Command::BenchTable { group }) => bench_table(&root, &group),
         Some(Command::CountInstructions) => count_instructions(&root),
+        Some(Command::Stub { chapter, write }) => {
+            chapter_arg(&chapter).and_then(|c| stub(&root, c, write))
+        }
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
@@ -399,10 +411,16 @@ fn verify(root: &Path, style: Style) -> Result<bool> {
         ok &= passed;
     };
 
-    let problems = integrity::check_all(root);
+    let problems = integrity::check_workbook(root);
     report(
         problems.is_empty(),
-        "static checks: chapter files, shared tests, same public API, stubs, book includes".into(),
+        "workbook: chapter files, shared tests, complete solutions, book includes".into(),
+        Some(problems.join("\n")),
+    );
+    let problems = integrity::check_exercises_are_pristine(root);
+    report(
+        problems.is_empty(),
+        "exercises: generated from their solutions, with the same public API".into(),
         Some(problems.join("\n")),
     );
 
@@ -486,5 +504,18 @@ fn count_instructions(root: &Path) -> Result<bool> {
     fs::write(&path, &page)?;
     print!("{page}");
     println!("\nwrote {}", path.display());
+    Ok(true)
+}
+
+/// `cargo run -- stub NN [--write]`: the exercise, generated from the solution.
+fn stub(root: &Path, chapter: &Chapter, write: bool) -> Result<bool> {
+    let exercise = stubs::exercise_for(root, &chapter.dir_name())?;
+    if write {
+        let path = root.join(chapter.exercise_lib());
+        fs::write(&path, exercise)?;
+        println!("wrote {}", path.display());
+    } else {
+        print!("{exercise}");
+    }
     Ok(true)
 }

@@ -136,8 +136,12 @@ impl FixedSizePool {
     /// one heap allocation for all of them.
     ///
     /// # Errors
-    /// A [`ConfigError`] if either argument is zero, if the slab size
-    /// overflows or exceeds `isize::MAX`, or if the allocator refuses it.
+    /// - `ZeroBlockSize` / `ZeroCapacity` when an argument is zero;
+    /// - `SizeOverflow` when `block_size * capacity` (or the slab size after
+    ///   rounding blocks up to whole words) overflows `usize`;
+    /// - `TooLarge` when the slab would exceed `isize::MAX` bytes;
+    /// - `OutOfMemory` when the allocator refuses the slab: it is reserved
+    ///   with `Vec::try_reserve_exact`, which reports failure instead of aborting.
     ///
     /// ```
     /// use fixed_size_pool::{ConfigError, FixedSizePool};
@@ -192,7 +196,8 @@ impl FixedSizePool {
     // ANCHOR: alloc
     /// Takes a free block, or returns `None` when every block is in use.
     ///
-    /// Never touches the heap. The block returns to the pool when dropped.
+    /// Never touches the heap, and counts the call in the stats either way.
+    /// The block returns to the pool when dropped.
     ///
     /// ```
     /// let pool = fixed_size_pool::FixedSizePool::new(16, 1)?;
@@ -216,6 +221,7 @@ impl FixedSizePool {
     }
 
     /// Puts block `index` back at the head of the free list.
+    /// Called by `Block`'s `Drop`.
     #[inline]
     fn release(&self, index: usize) {
         self.link(index).set(self.free_head.get());
@@ -332,6 +338,7 @@ impl fmt::Debug for FixedSizePool {
 impl Deref for Block<'_> {
     type Target = [u8];
 
+    /// The block's `block_size` bytes.
     #[inline]
     fn deref(&self) -> &[u8] {
         // SAFETY: `block_ptr` points at `block_size` initialised bytes inside the
@@ -344,6 +351,7 @@ impl Deref for Block<'_> {
 }
 
 impl DerefMut for Block<'_> {
+    /// The block's `block_size` bytes, writable.
     #[inline]
     fn deref_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in `deref`; in addition `&mut self` guarantees that no

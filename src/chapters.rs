@@ -172,6 +172,16 @@ pub fn parse_hints(text: &str) -> Vec<String> {
     hints.iter().map(|h| h.trim_end().to_owned()).collect()
 }
 
+/// Which of `count` hints to show when `shown` have been shown before: the
+/// next one (the last again once all were seen), or every one with `all`.
+pub fn hints_to_show(count: usize, shown: usize, all: bool) -> std::ops::Range<usize> {
+    if all || count == 0 {
+        return 0..count;
+    }
+    let next = shown.min(count - 1);
+    next..next + 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +200,35 @@ mod tests {
             Chapter::find("pool"),
             None,
             "a chapter is found by number only"
+        );
+    }
+
+    #[test]
+    fn hints_come_one_at_a_time_and_all_at_once_on_request() {
+        assert_eq!(
+            hints_to_show(5, 0, false),
+            0..1,
+            "the first call shows hint 1"
+        );
+        assert_eq!(
+            hints_to_show(5, 3, false),
+            3..4,
+            "after 3 shown, hint 4 is next"
+        );
+        assert_eq!(
+            hints_to_show(5, 9, false),
+            4..5,
+            "past the end, the last hint again"
+        );
+        assert_eq!(
+            hints_to_show(5, 0, true),
+            0..5,
+            "--all shows every hint, seen or not"
+        );
+        assert_eq!(
+            hints_to_show(0, 0, false),
+            0..0,
+            "no hints, nothing to show"
         );
     }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use workbook::chapters::{CHAPTERS, Chapter, parse_hints};
+use workbook::chapters::{CHAPTERS, Chapter, hints_to_show, parse_hints};
 use workbook::testrun::{self, TestRun};
 use workbook::ui::Style;
 use workbook::{benchtable, instructions, integrity, stubs, workspace_root};
@@ -302,17 +302,13 @@ fn hint(root: &Path, style: Style, chapter: &Chapter, all: bool, reset: bool) ->
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(0);
-    let range = if all {
-        0..hints.len()
-    } else {
-        shown.min(hints.len() - 1)..shown.min(hints.len() - 1) + 1
-    };
-    for i in range.clone() {
+    let range = hints_to_show(hints.len(), shown, all);
+    for (i, hint) in hints.iter().enumerate().take(range.end).skip(range.start) {
         println!(
             "{}",
             style.bold(&format!("Hint {} of {}", i + 1, hints.len()))
         );
-        println!("{}\n", hints[i]);
+        println!("{hint}\n");
     }
     let next = range.end;
     if next < hints.len() {

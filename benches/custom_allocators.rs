@@ -93,8 +93,11 @@ fn custom_allocators(c: &mut Criterion) {
     // ANCHOR_END: standard_allocation_mixed
 
     #[cfg(feature = "learner")]
-    {
+    if let Some(heap) = learner_ready("size_class_allocator", || {
         let heap = learner_size_class_allocator::SizeClassAllocator::new();
+        drop(heap.alloc(64));
+        heap
+    }) {
         let mut sizes = MIXED_SIZES.iter().copied().cycle();
         group.bench_function("learner/size_class_allocator", |b| {
             b.iter(|| {
@@ -105,9 +108,12 @@ fn custom_allocators(c: &mut Criterion) {
     }
 
     #[cfg(feature = "learner")]
-    {
+    if let Some(pool) = learner_ready("fixed_size_pool", || {
         let pool = learner_fixed_size_pool::FixedSizePool::new(BLOCK, CAPACITY)
             .expect("the learner's pool accepts 1024 blocks of 64 bytes");
+        drop(pool.alloc());
+        pool
+    }) {
         group.bench_function("learner/fixed_size_pool", |b| {
             b.iter(|| {
                 let block = pool.alloc();
@@ -148,9 +154,13 @@ fn custom_allocators(c: &mut Criterion) {
     // ANCHOR_END: bumpalo
 
     #[cfg(feature = "learner")]
-    {
+    if let Some(mut stack) = learner_ready("stack_allocator", || {
         let mut stack = learner_stack_allocator::StackAllocator::with_capacity(BLOCK * FRAME)
             .expect("the learner's allocator accepts 256 KiB");
+        let _ = stack.alloc([0u8; BLOCK]);
+        stack.reset();
+        stack
+    }) {
         group.bench_function("learner/stack_allocator", |b| {
             b.iter(|| {
                 for _ in 0..FRAME {
@@ -164,6 +174,21 @@ fn custom_allocators(c: &mut Criterion) {
     }
 
     group.finish();
+}
+
+/// Builds and tries out a learner's allocator, or says it is not ready: an
+/// unfinished chapter still panics with "not yet implemented", and one
+/// unfinished chapter must not stop the benches of the finished ones.
+#[cfg(feature = "learner")]
+fn learner_ready<T>(name: &str, try_out: impl FnOnce() -> T + std::panic::UnwindSafe) -> Option<T> {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(try_out);
+    std::panic::set_hook(default_hook);
+    if outcome.is_err() {
+        eprintln!("learner/{name}: skipped, your exercise still panics (is every todo!() done?)");
+    }
+    outcome.ok()
 }
 
 criterion_group!(benches, custom_allocators);

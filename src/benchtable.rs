@@ -22,9 +22,19 @@ pub fn median_ns(root: &Path, group: &str, id: &str) -> Result<f64> {
     let per_iteration = estimates["median"]["point_estimate"]
         .as_f64()
         .with_context(|| format!("{} has no median.point_estimate", dir.display()))?;
-    let benchmark = read_json(&dir.join("benchmark.json"), group)?;
-    let elements = benchmark["throughput"]["Elements"].as_f64().unwrap_or(1.0);
-    Ok(per_iteration / elements)
+    Ok(per_iteration / elements(root, group, id)? as f64)
+}
+
+/// How many operations one iteration of a bench id performs: its
+/// `Throughput::Elements`, or 1 when it declares none.
+pub fn elements(root: &Path, group: &str, id: &str) -> Result<u64> {
+    let path = root
+        .join("target/criterion")
+        .join(group)
+        .join(id)
+        .join("new/benchmark.json");
+    let benchmark = read_json(&path, group)?;
+    Ok(benchmark["throughput"]["Elements"].as_u64().unwrap_or(1))
 }
 
 /// Reads one of criterion's JSON files.
@@ -75,7 +85,15 @@ pub fn render(root: &Path, group: &str) -> Result<String> {
     writeln!(page, "| bench id | median time per operation |")?;
     writeln!(page, "|---|---:|")?;
     for id in &ids {
-        writeln!(page, "| `{id}` | {:.2} ns |", median_ns(root, group, id)?)?;
+        let per = match elements(root, group, id)? {
+            1 => String::new(),
+            n => format!(" (an iteration does {n}; the time is per one)"),
+        };
+        writeln!(
+            page,
+            "| `{id}` | {:.2} ns{per} |",
+            median_ns(root, group, id)?
+        )?;
     }
     let comparisons: Vec<&Comparison> = CHAPTERS
         .iter()

@@ -483,10 +483,14 @@ fn verify(root: &Path, style: Style) -> Result<bool> {
 
 /// `cargo run -- bench-table GROUP`: the book's table for a criterion group.
 fn bench_table(root: &Path, group: &str) -> Result<bool> {
-    let page = benchtable::render(root, group)?;
-    let path = root.join("book/src/measured").join(format!("{group}.md"));
+    write_measured(root, group, &benchtable::render(root, group)?)
+}
+
+/// Writes `book/src/measured/NAME.md`, which the book includes, and shows it.
+fn write_measured(root: &Path, name: &str, page: &str) -> Result<bool> {
+    let path = root.join("book/src/measured").join(format!("{name}.md"));
     fs::create_dir_all(path.parent().unwrap_or(root))?;
-    fs::write(&path, &page)?;
+    fs::write(&path, page)?;
     print!("{page}");
     println!("\nwrote {}", path.display());
     Ok(true)
@@ -494,13 +498,7 @@ fn bench_table(root: &Path, group: &str) -> Result<bool> {
 
 /// `cargo run -- count-instructions`: instructions per bump allocation.
 fn count_instructions(root: &Path) -> Result<bool> {
-    let page = instructions::bump_report(root)?;
-    let path = root.join("book/src/measured/bump_instructions.md");
-    fs::create_dir_all(path.parent().unwrap_or(root))?;
-    fs::write(&path, &page)?;
-    print!("{page}");
-    println!("\nwrote {}", path.display());
-    Ok(true)
+    write_measured(root, "bump_instructions", &instructions::bump_report(root)?)
 }
 
 /// `cargo run -- stub NN [--write]`: the exercise, generated from the solution.

@@ -225,15 +225,13 @@ impl SizeClassAllocator {
         todo!("map class_index to the class size")
     }
 
-    /// The class number for `size`, from the lookup table.
+    /// The class number for `size`, from the lookup table. The table ends at
+    /// the largest class, so a size above it finds no entry.
     #[inline]
     fn class_index(&self, size: usize) -> Option<usize> {
-        todo!("None for 0 or above the largest; else lookup[(size + granule - 1) >> shift]")
-    }
-
-    #[inline]
-    fn largest(&self) -> usize {
-        todo!("the last class")
+        todo!(
+            "None for 0; else the entry (size + granule - 1) >> shift, if the table has one (checked_add, then lookup.get)"
+        )
     }
 
     /// Allocates `size` bytes: a block of the smallest class that fits, or,

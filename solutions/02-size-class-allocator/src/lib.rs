@@ -287,21 +287,18 @@ impl SizeClassAllocator {
         self.class_index(size).map(|class| self.classes[class])
     }
 
-    /// The class number for `size`, from the lookup table.
+    /// The class number for `size`, from the lookup table. The table ends at
+    /// the largest class, so a size above it finds no entry.
     #[inline]
     fn class_index(&self, size: usize) -> Option<usize> {
-        if size == 0 || size > self.largest() {
+        if size == 0 {
             return None;
         }
         let granule = 1 << self.shift;
-        Some(usize::from(self.lookup[(size + granule - 1) >> self.shift]))
+        let entry = size.checked_add(granule - 1)? >> self.shift;
+        self.lookup.get(entry).map(|&class| usize::from(class))
     }
     // ANCHOR_END: class_for
-
-    #[inline]
-    fn largest(&self) -> usize {
-        self.classes[self.classes.len() - 1]
-    }
 
     // ANCHOR: alloc
     /// Allocates `size` bytes: a block of the smallest class that fits, or,

@@ -138,11 +138,20 @@ impl Chapter {
         self.exercise_dir().join("hints.md")
     }
 
-    /// The chapter's page in the book, relative to the workspace root.
+    /// The chapter's lesson in the book, relative to the workspace root: the
+    /// idea, the invariants, the traps and the exercise, never the solution.
     pub fn book_page(&self) -> PathBuf {
         Path::new("book")
             .join("src")
             .join(format!("{}.md", self.dir_name()))
+    }
+
+    /// The chapter's solution walkthrough, nested under the lesson in the
+    /// book, relative to the workspace root. It is for after the last test passes.
+    pub fn solution_page(&self) -> PathBuf {
+        Path::new("book")
+            .join("src")
+            .join(format!("{}-solution.md", self.dir_name()))
     }
 
     /// `exercise-01-fixed-size-pool`.

@@ -19,6 +19,7 @@ pub fn check_workbook(root: &Path) -> Vec<String> {
         problems.extend(solution_is_complete(root, chapter));
     }
     problems.extend(book_includes(root));
+    problems.extend(lessons_show_no_solution(root));
     problems.extend(summary_lists_chapters(root));
     problems
 }
@@ -44,6 +45,7 @@ pub fn chapter_files(root: &Path, chapter: &Chapter) -> Vec<String> {
         chapter.solution_dir().join("src").join("lib.rs"),
         chapter.hints_file(),
         chapter.book_page(),
+        chapter.solution_page(),
     ] {
         if !root.join(&path).is_file() {
             problems.push(format!(
@@ -260,6 +262,9 @@ fn resolve_include(page_dir: &Path, argument: &str) -> Result<(), String> {
     let file = page_dir.join(path);
     let text = fs::read_to_string(&file).map_err(|e| format!("cannot read {path}: {e}"))?;
     let lines = text.lines().count();
+    if path.ends_with(".snap") {
+        return snapshot_include(path, &text, &selector);
+    }
     match selector.as_slice() {
         [] => Ok(()),
         [anchor] if anchor.parse::<usize>().is_err() && !anchor.is_empty() => {
@@ -293,19 +298,77 @@ fn resolve_include(page_dir: &Path, argument: &str) -> Result<(), String> {
     }
 }
 
-/// `book/src/SUMMARY.md` links every chapter that has an exercise.
+/// An insta snapshot is included from the line after its header (`---`,
+/// `source: …`, `---`), so the book shows the report and not insta's metadata.
+fn snapshot_include(path: &str, text: &str, selector: &[&str]) -> Result<(), String> {
+    let header_end = text
+        .lines()
+        .enumerate()
+        .skip(1)
+        .find(|(_, line)| *line == "---")
+        .map(|(i, _)| i + 1)
+        .ok_or_else(|| format!("{path} has no insta header"))?;
+    let wanted = format!("{}:", header_end + 1);
+    if selector.join(":") == wanted {
+        Ok(())
+    } else {
+        Err(format!(
+            "include the report without insta's header: `{path}:{wanted}`"
+        ))
+    }
+}
+
+/// No lesson page includes code from `solutions/`: the lesson teaches the idea
+/// and states the exercise; the solution walkthrough, read after the last test
+/// passes, is the one page that shows the solution's code.
+pub fn lessons_show_no_solution(root: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    for chapter in CHAPTERS {
+        let page = chapter.book_page();
+        let text = fs::read_to_string(root.join(&page)).unwrap_or_default();
+        for include in includes(&text) {
+            if include.contains("solutions/") {
+                problems.push(format!(
+                    "{}: the lesson includes `{include}`; solution code belongs on {}",
+                    page.display(),
+                    chapter.solution_page().display()
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// `book/src/SUMMARY.md` links every chapter's lesson, and its solution
+/// walkthrough nested under it (on the next line, indented).
 pub fn summary_lists_chapters(root: &Path) -> Vec<String> {
     let summary = fs::read_to_string(root.join("book/src/SUMMARY.md")).unwrap_or_default();
-    CHAPTERS
-        .iter()
-        .filter(|c| !summary.contains(&format!("({}.md)", c.dir_name())))
-        .map(|c| {
-            format!(
+    let lines: Vec<&str> = summary.lines().collect();
+    let mut problems = Vec::new();
+    for chapter in CHAPTERS {
+        let lesson = format!("({}.md)", chapter.dir_name());
+        let solution = format!("({}-solution.md)", chapter.dir_name());
+        let Some(at) = lines.iter().position(|l| l.contains(&lesson)) else {
+            problems.push(format!(
                 "book/src/SUMMARY.md does not link chapter {}.md",
-                c.dir_name()
-            )
-        })
-        .collect()
+                chapter.dir_name()
+            ));
+            continue;
+        };
+        let nested = lines.get(at + 1).is_some_and(|next| {
+            next.contains(&solution)
+                && next.len() - next.trim_start().len()
+                    > lines[at].len() - lines[at].trim_start().len()
+        });
+        if !nested {
+            problems.push(format!(
+                "book/src/SUMMARY.md must list {}-solution.md on the line after the lesson, \
+                 indented under it",
+                chapter.dir_name()
+            ));
+        }
+    }
+    problems
 }
 
 #[cfg(test)]
@@ -345,6 +408,13 @@ mod tests {
         assert_eq!(resolve_include(&dir, "f.rs:2:"), Ok(()));
         assert!(resolve_include(&dir, "f.rs:9:").is_err());
         assert!(resolve_include(&dir, "missing.rs").is_err());
+        fs::write(dir.join("r.snap"), "---\nsource: x.rs\n---\nreport\n").unwrap();
+        assert_eq!(resolve_include(&dir, "r.snap:4:"), Ok(()));
+        assert!(
+            resolve_include(&dir, "r.snap").is_err(),
+            "a whole snapshot shows insta's header"
+        );
+        assert!(resolve_include(&dir, "r.snap:3:").is_err());
         fs::remove_dir_all(&dir).unwrap();
     }
 }

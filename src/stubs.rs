@@ -14,8 +14,9 @@
 //! ```
 //!
 //! [`generate`] copies the solution from its first `use` line on, replaces
-//! each listed function's body with its `todo!()`, and drops doc examples and
-//! `ANCHOR` lines (the tests and the book carry those). A `\n` in a signature
+//! each listed function's body with its `todo!()`, and drops doc examples (the
+//! tests carry those). `ANCHOR` lines stay, so a lesson page can include the
+//! exercise's own declarations and `todo!()` messages, never the solution's bodies. A `\n` in a signature
 //! stands for a line break, to pick out e.g. the `fmt` of one `impl`.
 
 use std::io::Write;
@@ -88,11 +89,7 @@ pub fn generate(solution: &str, spec: &StubSpec) -> Result<String> {
     for (signature, message) in &spec.todos {
         body = stub_one(&body, signature, message)?;
     }
-    Ok(format!(
-        "{}{}",
-        spec.header,
-        strip_examples_and_anchors(&body)
-    ))
+    Ok(format!("{}{}", spec.header, strip_examples(&body)))
 }
 
 /// Replaces the body of the function that `signature` starts.
@@ -157,8 +154,8 @@ fn matching_brace(source: &str, open: usize) -> Option<usize> {
 }
 
 /// Drops runnable doc examples (```` ``` ```` blocks in `///` comments, but not
-/// ```` ```text ```` drawings) and `ANCHOR` lines.
-fn strip_examples_and_anchors(source: &str) -> String {
+/// ```` ```text ```` drawings).
+fn strip_examples(source: &str) -> String {
     let mut kept: Vec<&str> = Vec::new();
     let (mut in_example, mut in_text) = (false, false);
     for line in source.lines() {
@@ -177,7 +174,7 @@ fn strip_examples_and_anchors(source: &str) -> String {
                 continue;
             }
         }
-        if !in_example && !line.contains("ANCHOR") {
+        if !in_example {
             kept.push(line);
         }
     }
@@ -254,15 +251,15 @@ pub fn keep() -> u8 {
 "#;
 
     #[test]
-    fn listed_bodies_become_todos_and_examples_and_anchors_go() {
+    fn listed_bodies_become_todos_examples_go_and_anchors_stay() {
         let spec =
             parse_spec("[header]\n//! The exercise.\n\n[todo]\npub fn add(\n    add \"them\"\n")
                 .unwrap();
         let exercise = generate(SOLUTION, &spec).unwrap();
         assert_eq!(
             exercise,
-            "//! The exercise.\n\nuse std::fmt;\n\n/// Adds.\npub fn add(a: u8, b: u8) -> u8 {\n    \
-             todo!(\"add \\\"them\\\"\")\n}\n\n/// A drawing stays:\n/// ```text\n/// [a][b]\n/// ```\n\
+            "//! The exercise.\n\nuse std::fmt;\n\n/// Adds.\n// ANCHOR: add\npub fn add(a: u8, b: u8) -> u8 {\n    \
+             todo!(\"add \\\"them\\\"\")\n}\n// ANCHOR_END: add\n\n/// A drawing stays:\n/// ```text\n/// [a][b]\n/// ```\n\
              pub fn keep() -> u8 {\n    1\n}\n"
         );
     }

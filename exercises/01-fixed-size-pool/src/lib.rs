@@ -37,6 +37,7 @@ const WORD: usize = mem::size_of::<usize>();
 /// Marks the end of the free list: no block has this index.
 const NIL: usize = usize::MAX;
 
+// ANCHOR: pool
 /// A pool of equally sized blocks carved out of one slab.
 ///
 /// ```text
@@ -59,6 +60,7 @@ pub struct FixedSizePool {
     /// Running counters, returned by [`FixedSizePool::stats`].
     stats: Cell<PoolStats>,
 }
+// ANCHOR_END: pool
 
 /// A block borrowed from a [`FixedSizePool`]: exactly `block_size` bytes.
 ///
@@ -115,6 +117,7 @@ pub enum ConfigError {
 }
 
 impl FixedSizePool {
+    // ANCHOR: new
     /// Creates a pool of `capacity` blocks of `block_size` bytes each, with
     /// one heap allocation for all of them.
     ///
@@ -130,7 +133,9 @@ impl FixedSizePool {
             "validate the sizes with checked_mul, reserve capacity * words_per_block words exactly once, and thread the free list: block i links to i + 1, the last to NIL"
         )
     }
+    // ANCHOR_END: new
 
+    // ANCHOR: alloc
     /// Takes a free block, or returns `None` when every block is in use.
     ///
     /// Never touches the heap, and counts the call in the stats either way.
@@ -146,6 +151,7 @@ impl FixedSizePool {
     fn release(&self, index: usize) {
         todo!("push block `index` on the free list: link it to the old head, then make it the head")
     }
+    // ANCHOR_END: alloc
 
     /// The first word of block `index`: its free-list link while it is free.
     #[inline]
@@ -208,6 +214,7 @@ impl fmt::Debug for FixedSizePool {
     }
 }
 
+// ANCHOR: block
 impl Deref for Block<'_> {
     type Target = [u8];
 
@@ -234,6 +241,7 @@ impl Drop for Block<'_> {
         todo!("give the block back to its pool")
     }
 }
+// ANCHOR_END: block
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -37,6 +37,7 @@ pub const MAX_CLASSES: usize = 255;
 /// Every block starts on a word boundary, and blocks are whole words long.
 const WORD: usize = mem::size_of::<usize>();
 
+// ANCHOR: go_classes
 /// Go's small-object size classes (`runtime/sizeclasses.go`): bytes per
 /// object, and pages of [`PAGE_SIZE`] per span. Go chose the pages so that a
 /// span's leftover tail stays small; see chapter 02.
@@ -52,6 +53,7 @@ const GO_CLASSES: [(usize, usize); 66] = [
     (14336, 7), (16384, 2), (18432, 9), (19072, 7), (20480, 5), (21760, 8), (24576, 3), (27264, 10),
     (28672, 7), (32768, 4),
 ];
+// ANCHOR_END: go_classes
 
 /// An allocator that rounds every request up to a size class.
 pub struct SizeClassAllocator {
@@ -218,6 +220,7 @@ impl SizeClassAllocator {
         todo!("the class sizes")
     }
 
+    // ANCHOR: class_for
     /// The smallest class that holds `size` bytes; `None` for 0 bytes (which
     /// need no block) and above the largest class. One table lookup, no search.
     #[inline]
@@ -233,7 +236,9 @@ impl SizeClassAllocator {
             "None for 0; else the entry (size + granule - 1) >> shift, if the table has one (checked_add, then lookup.get)"
         )
     }
+    // ANCHOR_END: class_for
 
+    // ANCHOR: alloc
     /// Allocates `size` bytes: a block of the smallest class that fits, or,
     /// above the largest class, memory straight from the global heap. Zero
     /// bytes are allowed and touch no class.
@@ -258,6 +263,7 @@ impl SizeClassAllocator {
     fn give_back(&self, class: usize, ptr: NonNull<u8>, size: usize) {
         todo!("count the free, then push the block back on its class's free stack")
     }
+    // ANCHOR_END: alloc
 
     #[cold]
     fn alloc_large(&self, size: usize) -> Memory {
@@ -316,6 +322,7 @@ impl ClassPool {
         )
     }
 
+    // ANCHOR: grow
     /// Allocates one span, puts all its blocks but one on the free stack, and
     /// returns that one.
     #[cold]
@@ -324,8 +331,10 @@ impl ClassPool {
             "allocate one zeroed span, push a pointer to each of its blocks, keep the span, pop one"
         )
     }
+    // ANCHOR_END: grow
 }
 
+// ANCHOR: deref
 impl Deref for Allocation<'_> {
     type Target = [u8];
 
@@ -341,6 +350,7 @@ impl DerefMut for Allocation<'_> {
         todo!("as deref, mutably")
     }
 }
+// ANCHOR_END: deref
 
 impl Drop for Allocation<'_> {
     #[inline]
@@ -367,12 +377,14 @@ fn pages_per_span(size: usize) -> usize {
     todo!("the fewest pages whose leftover tail is at most an eighth of the span")
 }
 
+// ANCHOR: lookup_table
 /// Builds the size-to-class table. Every class is a multiple of the granule
 /// `1 << shift`, so all sizes in `(k - 1) * granule + 1 ..= k * granule` share
 /// one class, and entry `k` holds it: one entry per granule, not per byte.
 fn lookup_table(sizes: &[usize]) -> (Box<[u8]>, u32) {
     todo!("shift: trailing zeros of all sizes OR-ed; entry k: the first class >= k << shift")
 }
+// ANCHOR_END: lookup_table
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -40,6 +40,7 @@ pub const BUFFER_ALIGN: usize = 64;
 #[repr(C, align(64))]
 struct Chunk(UnsafeCell<MaybeUninit<[u8; BUFFER_ALIGN]>>);
 
+// ANCHOR: allocator
 /// A bump allocator over one fixed buffer, freed by resetting to a [`Marker`].
 ///
 /// ```text
@@ -72,6 +73,7 @@ pub struct StackAllocator {
     /// Resets, full or to a marker, and scopes ended.
     resets: u64,
 }
+// ANCHOR_END: allocator
 
 /// A saved position of a [`StackAllocator`]: reset to it to free everything
 /// allocated after it was taken.
@@ -156,6 +158,7 @@ impl StackAllocator {
         )
     }
 
+    // ANCHOR: alloc_layout
     /// Reserves memory for `layout`: `layout.size()` bytes at an address that
     /// is a multiple of `layout.align()`. The bytes are uninitialised.
     ///
@@ -168,6 +171,7 @@ impl StackAllocator {
             "pad the address at top up to layout.align(), check start + size against the capacity (a Layout keeps it from overflowing), move top"
         )
     }
+    // ANCHOR_END: alloc_layout
 
     /// The buffer's first byte, with the provenance of the whole buffer.
     #[inline]
@@ -183,6 +187,7 @@ impl StackAllocator {
         todo!("count the failure and build OutOfSpace with what was requested and what remains")
     }
 
+    // ANCHOR: alloc
     /// Moves `value` into the buffer and returns a reference to it. The value
     /// is never dropped (see [`StackAllocator`]).
     ///
@@ -197,6 +202,7 @@ impl StackAllocator {
             "alloc_layout(Layout::new::<T>()), write the value, hand out &mut T (with a // SAFETY: comment)"
         )
     }
+    // ANCHOR_END: alloc
 
     /// Copies `src` into the buffer.
     ///
@@ -216,6 +222,7 @@ impl StackAllocator {
         todo!("alloc_slice_copy the bytes; they came from a str, so they are UTF-8")
     }
 
+    // ANCHOR: reset
     /// The current position, to pass to [`StackAllocator::reset_to`] later.
     pub fn marker(&self) -> Marker {
         todo!("remember this allocator, its generation and the top")
@@ -249,6 +256,7 @@ impl StackAllocator {
     fn release_to(&mut self, offset: usize) {
         todo!("note the peak, move top back to offset, count the reset")
     }
+    // ANCHOR_END: reset
 
     /// Bytes in use, alignment padding included.
     pub fn used(&self) -> usize {

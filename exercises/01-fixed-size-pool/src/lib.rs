@@ -1,21 +1,28 @@
 //! # Chapter 01: a fixed-size block pool
 //!
-//! Welcome to your first pool. Read `book/src/01-fixed-size-pool.md` first,
-//! then fill in every `todo!()` below, top to bottom. Check your work with
+//! Welcome to your first pool. Read the lesson first (`mdbook serve book
+//! --open`, chapter 01), then fill in every `todo!()` below. Check your work with
 //!
 //! ```text
 //! cargo run -- check 01     # or: cargo test -p exercise-01-fixed-size-pool
 //! ```
 //!
-//! The data layout is given; your job is the algorithms. All blocks live in
-//! one slab of words allocated once by `new`. Free blocks form a singly linked
-//! list: the first word of each free block holds the index of the next free
-//! block, and `free_head` holds the index of the first one. `alloc` pops the
-//! head of that list; dropping a `Block` pushes it back.
+//! **Given**: the data layout, because this chapter is about using it. The
+//! types, their fields and the constants below are the solution's own: one slab
+//! of words allocated by `new`, `words_per_block` words per block, a free list
+//! whose links live in the first word of each free block, `free_head` for its
+//! first block, and `NIL` for "no block". Keep them as they are.
 //!
-//! The pool is `Send` but not `Sync` (the `Cell`s see to that), and a `Block`
-//! borrows the pool, so the borrow checker rules out use-after-free and
-//! double free for you.
+//! **Yours**: every body that says `todo!()`. Its message is the contract:
+//! what must be true when the function returns, and what it must refuse. How to
+//! get there is up to you (`cargo run -- hint 01` if you are stuck). A good
+//! order: `Display` for `ConfigError` at the bottom of the file first (the
+//! tests print errors with it), then the four small getters, `new`, the free
+//! list (`link`, `alloc`, `release`, the counters, `Drop`), and last the
+//! one piece of `unsafe` (`block_ptr`, `Deref`, `DerefMut`).
+//!
+//! When every test passes, run Miri over your `unsafe`:
+//! `cargo +nightly miri test -p exercise-01-fixed-size-pool`.
 
 // The bodies below are still `todo!()`, so the compiler would warn that the
 // arguments and fields are unused. Delete this line when you are done.
@@ -41,10 +48,10 @@ const NIL: usize = usize::MAX;
 /// A pool of equally sized blocks carved out of one slab.
 ///
 /// ```text
-/// slab:  [ block 0 ][ block 1 ][ block 2 ][ block 3 ]
-///          in use     free ──────────────► free ──► NIL
-///                      ▲
-/// free_head ───────────┘   (a free block's first word holds the next free index)
+/// slab:      [ block 0 ][ block 1 ][ block 2 ][ block 3 ]
+///              in use     free: 3    in use     free: NIL
+///                         ^
+/// free_head = 1 ----------+    (a free block's first word holds the next free index)
 /// ```
 pub struct FixedSizePool {
     /// `capacity` blocks of `words_per_block` words each, allocated once.
@@ -62,17 +69,20 @@ pub struct FixedSizePool {
 }
 // ANCHOR_END: pool
 
+// ANCHOR: block_type
 /// A block borrowed from a [`FixedSizePool`]: exactly `block_size` bytes.
 ///
 /// It dereferences to `[u8]` and returns itself to the pool when dropped.
-/// The bytes are whatever the previous user left (the pool does not clear
-/// them, just as `malloc` does not); a fresh pool's blocks hold zeros.
+/// The pool does not clear a block, just as `malloc` does not: its bytes are
+/// whatever the previous user left, or the free-list link the pool kept in
+/// its first word while the block was free.
 #[derive(Debug)]
 #[must_use = "dropping a Block returns it to the pool at once"]
 pub struct Block<'pool> {
     pool: &'pool FixedSizePool,
     index: usize,
 }
+// ANCHOR_END: block_type
 
 /// Counters describing a pool's life so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -89,6 +99,7 @@ pub struct PoolStats {
     pub peak_in_use: usize,
 }
 
+// ANCHOR: errors
 /// Why [`FixedSizePool::new`] refused to build a pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigError {
@@ -115,6 +126,7 @@ pub enum ConfigError {
         bytes: usize,
     },
 }
+// ANCHOR_END: errors
 
 impl FixedSizePool {
     // ANCHOR: new
@@ -126,11 +138,11 @@ impl FixedSizePool {
     /// - `SizeOverflow` when `block_size * capacity` (or the slab size after
     ///   rounding blocks up to whole words) overflows `usize`;
     /// - `TooLarge` when the slab would exceed `isize::MAX` bytes;
-    /// - `OutOfMemory` when the allocator refuses the slab: it is reserved
-    ///   with `Vec::try_reserve_exact`, which reports failure instead of aborting.
+    /// - `OutOfMemory` when the allocator cannot provide the slab: reported
+    ///   as an error, not an abort of the process.
     pub fn new(block_size: usize, capacity: usize) -> Result<Self, ConfigError> {
         todo!(
-            "validate the sizes with checked_mul, reserve capacity * words_per_block words exactly once, and thread the free list: block i links to i + 1, the last to NIL"
+            "a pool whose `capacity` blocks are all free, in one slab allocated once, with room for a link in each block; zero sizes, sizes that overflow usize, a slab over isize::MAX bytes and a slab the allocator refuses are the matching ConfigError, never a panic or an abort"
         )
     }
     // ANCHOR_END: new
@@ -142,21 +154,26 @@ impl FixedSizePool {
     /// The block returns to the pool when dropped.
     #[inline]
     pub fn alloc(&self) -> Option<Block<'_>> {
-        todo!("pop the head of the free list: its first word says which block is next")
+        todo!(
+            "in O(1), a block that no live Block holds, counted in the stats; None (counted as a failure) when every block is in use"
+        )
     }
 
     /// Puts block `index` back at the head of the free list.
     /// Called by `Block`'s `Drop`.
     #[inline]
     fn release(&self, index: usize) {
-        todo!("push block `index` on the free list: link it to the old head, then make it the head")
+        todo!(
+            "in O(1), block `index` is free again and is the next block alloc hands out; counted in the stats"
+        )
     }
     // ANCHOR_END: alloc
 
+    // ANCHOR: pointers
     /// The first word of block `index`: its free-list link while it is free.
     #[inline]
     fn link(&self, index: usize) -> &Cell<usize> {
-        todo!("index the slab at the first word of block `index`")
+        todo!("the word that holds block `index`'s free-list link while the block is free")
     }
 
     /// A pointer to the first byte of block `index`, derived from the whole
@@ -164,44 +181,49 @@ impl FixedSizePool {
     #[inline]
     fn block_ptr(&self, index: usize) -> *mut u8 {
         todo!(
-            "start from self.slab.as_ptr() (not from one element: a pointer made from one Cell may only touch that Cell), step over index * words_per_block words, cast to u8"
+            "a pointer to the first byte of block `index` that may be used to read and write all of the block's bytes (Miri checks where it came from)"
         )
     }
+    // ANCHOR_END: pointers
 
     /// The size of every block, in bytes, as given to [`FixedSizePool::new`].
     pub fn block_size(&self) -> usize {
-        todo!("return the block size given to new")
+        todo!("the block size given to new")
     }
 
     /// The number of blocks in the pool, free or not.
     pub fn capacity(&self) -> usize {
-        todo!("the slab holds capacity * words_per_block words")
+        todo!("the number of blocks given to new")
     }
 
     /// The number of blocks that [`FixedSizePool::alloc`] can still hand out.
     pub fn available(&self) -> usize {
-        todo!("capacity minus the blocks in use")
+        todo!("how many more blocks alloc can hand out right now")
     }
 
     /// A snapshot of the pool's counters.
     pub fn stats(&self) -> PoolStats {
-        todo!("return a copy of the counters")
+        todo!("a copy of the counters as they are now")
     }
 
+    // ANCHOR: record
     #[inline]
     fn record_alloc(&self) {
-        todo!("count one allocation, and raise the peak if in_use passed it")
+        todo!(
+            "one more successful alloc and one more block in use; peak_in_use is never below in_use"
+        )
     }
 
     #[inline]
     fn record_free(&self) {
-        todo!("count one free")
+        todo!("one more block returned, one fewer in use")
     }
 
     #[cold]
     fn record_failure(&self) {
-        todo!("count one failed alloc")
+        todo!("one more alloc that found every block in use")
     }
+    // ANCHOR_END: record
 }
 
 impl fmt::Debug for FixedSizePool {
@@ -222,7 +244,7 @@ impl Deref for Block<'_> {
     #[inline]
     fn deref(&self) -> &[u8] {
         todo!(
-            "build the slice with std::slice::from_raw_parts from pool.block_ptr(index), and write a // SAFETY: comment saying why no one else can touch these bytes"
+            "exactly this block's block_size bytes; a // SAFETY: comment says why nothing else reads or writes them while this Block lives"
         )
     }
 }
@@ -231,24 +253,27 @@ impl DerefMut for Block<'_> {
     /// The block's `block_size` bytes, writable.
     #[inline]
     fn deref_mut(&mut self) -> &mut [u8] {
-        todo!("as in deref, with std::slice::from_raw_parts_mut; say why &mut self makes it sound")
+        todo!("the same bytes, writable; the // SAFETY: comment says why handing out &mut is sound")
     }
 }
 
 impl Drop for Block<'_> {
     #[inline]
     fn drop(&mut self) {
-        todo!("give the block back to its pool")
+        todo!("the block is back in its pool, and the next alloc may hand it out")
     }
 }
 // ANCHOR_END: block
 
+// ANCHOR: display
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         todo!(
-            "one sentence per variant that names the numbers involved, e.g. \"a slab of 12345 bytes exceeds isize::MAX\""
+            "one sentence per variant that names the numbers it carries, e.g. \"a slab of 12345 bytes exceeds isize::MAX\""
         )
     }
 }
+
+// ANCHOR_END: display
 
 impl std::error::Error for ConfigError {}

@@ -68,6 +68,15 @@ fn new_rejects_sizes_whose_product_overflows() {
         }),
         "the check must not depend on which argument is the large one"
     );
+    assert_eq!(
+        FixedSizePool::new(usize::MAX, 1).err(),
+        Some(ConfigError::SizeOverflow {
+            block_size: usize::MAX,
+            capacity: 1
+        }),
+        "one block of usize::MAX bytes fits in a usize, but rounded up to whole words it does not; \
+         the slab's size after rounding must be checked too"
+    );
 }
 
 #[test]
@@ -78,6 +87,13 @@ fn new_rejects_a_slab_larger_than_isize_max() {
         Some(ConfigError::TooLarge { bytes }),
         "2 blocks of {} bytes fit in a usize but exceed isize::MAX, the largest allocation Rust allows",
         bytes / 2
+    );
+    let just_under = isize::MAX as usize / 2; // 2^62 - 1: not a whole number of words
+    assert_eq!(
+        FixedSizePool::new(just_under, 2).err(),
+        Some(ConfigError::TooLarge { bytes }),
+        "2 blocks of {just_under} bytes ask for less than isize::MAX, but each block is rounded \
+         up to whole words and the slab then needs {bytes} bytes; the rounded size is what counts"
     );
 }
 
@@ -104,10 +120,17 @@ fn errors_explain_themselves() {
         (ConfigError::ZeroCapacity, "block"),
         (
             ConfigError::SizeOverflow {
-                block_size: 3,
-                capacity: 7,
+                block_size: 1234,
+                capacity: 5678,
             },
-            "7",
+            "1234",
+        ),
+        (
+            ConfigError::SizeOverflow {
+                block_size: 1234,
+                capacity: 5678,
+            },
+            "5678",
         ),
         (ConfigError::TooLarge { bytes: 12345 }, "12345"),
         (ConfigError::OutOfMemory { bytes: 67890 }, "67890"),
@@ -118,6 +141,21 @@ fn errors_explain_themselves() {
             message.contains(expected),
             "the message for {err:?} should mention {expected:?} so the user knows what to fix, \
              but it was {message:?}"
+        );
+    }
+    let messages: Vec<String> = [
+        ConfigError::ZeroBlockSize,
+        ConfigError::ZeroCapacity,
+        ConfigError::TooLarge { bytes: 1 },
+        ConfigError::OutOfMemory { bytes: 1 },
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    for (i, message) in messages.iter().enumerate() {
+        assert!(
+            !messages[..i].contains(message),
+            "two different errors print the same message {message:?}; say what went wrong in each"
         );
     }
     let boxed: Box<dyn std::error::Error> = Box::new(ConfigError::ZeroCapacity);
@@ -315,6 +353,33 @@ fn a_freed_block_is_handed_out_again() {
         freed_at,
         "the only free block is the one just dropped, so alloc() must hand out that block"
     );
+}
+
+#[test]
+fn the_block_returned_last_is_handed_out_first() {
+    let pool = pool(32, 4);
+    let mut held: Vec<Option<Block<'_>>> = take_all(&pool).into_iter().map(Some).collect();
+    let address = |i: usize, held: &[Option<Block<'_>>]| held[i].as_ref().map(|b| b.as_ptr());
+    let addresses: Vec<_> = (0..4).map(|i| address(i, &held)).collect();
+    // Return blocks 2, 0 and 3, in that order. The free list is a stack (LIFO).
+    for i in [2, 0, 3] {
+        held[i] = None;
+    }
+    let mut again = Vec::new();
+    for expected in [3, 0, 2] {
+        let block = pool
+            .alloc()
+            .expect("three blocks were returned, so three allocs must succeed");
+        assert_eq!(
+            Some(block.as_ptr()),
+            addresses[expected],
+            "blocks 2, 0, 3 were returned in that order, so alloc must hand out 3, 0, 2 \
+             (this was number {} of the three): the block returned last is the one most \
+             likely still in the cache, and it comes back first",
+            again.len() + 1
+        );
+        again.push(block);
+    }
 }
 
 #[test]

@@ -55,10 +55,10 @@ const NIL: usize = usize::MAX;
 /// A pool of equally sized blocks carved out of one slab.
 ///
 /// ```text
-/// slab:  [ block 0 ][ block 1 ][ block 2 ][ block 3 ]
-///          in use     free ──────────────► free ──► NIL
-///                      ▲
-/// free_head ───────────┘   (a free block's first word holds the next free index)
+/// slab:      [ block 0 ][ block 1 ][ block 2 ][ block 3 ]
+///              in use     free: 3    in use     free: NIL
+///                         ^
+/// free_head = 1 ----------+    (a free block's first word holds the next free index)
 /// ```
 pub struct FixedSizePool {
     /// `capacity` blocks of `words_per_block` words each, allocated once.
@@ -76,17 +76,20 @@ pub struct FixedSizePool {
 }
 // ANCHOR_END: pool
 
+// ANCHOR: block_type
 /// A block borrowed from a [`FixedSizePool`]: exactly `block_size` bytes.
 ///
 /// It dereferences to `[u8]` and returns itself to the pool when dropped.
-/// The bytes are whatever the previous user left (the pool does not clear
-/// them, just as `malloc` does not); a fresh pool's blocks hold zeros.
+/// The pool does not clear a block, just as `malloc` does not: its bytes are
+/// whatever the previous user left, or the free-list link the pool kept in
+/// its first word while the block was free.
 #[derive(Debug)]
 #[must_use = "dropping a Block returns it to the pool at once"]
 pub struct Block<'pool> {
     pool: &'pool FixedSizePool,
     index: usize,
 }
+// ANCHOR_END: block_type
 
 /// Counters describing a pool's life so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -103,6 +106,7 @@ pub struct PoolStats {
     pub peak_in_use: usize,
 }
 
+// ANCHOR: errors
 /// Why [`FixedSizePool::new`] refused to build a pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigError {
@@ -129,6 +133,7 @@ pub enum ConfigError {
         bytes: usize,
     },
 }
+// ANCHOR_END: errors
 
 impl FixedSizePool {
     // ANCHOR: new
@@ -140,8 +145,8 @@ impl FixedSizePool {
     /// - `SizeOverflow` when `block_size * capacity` (or the slab size after
     ///   rounding blocks up to whole words) overflows `usize`;
     /// - `TooLarge` when the slab would exceed `isize::MAX` bytes;
-    /// - `OutOfMemory` when the allocator refuses the slab: it is reserved
-    ///   with `Vec::try_reserve_exact`, which reports failure instead of aborting.
+    /// - `OutOfMemory` when the allocator cannot provide the slab: reported
+    ///   as an error, not an abort of the process.
     ///
     /// ```
     /// use fixed_size_pool::{ConfigError, FixedSizePool};
@@ -230,6 +235,7 @@ impl FixedSizePool {
     }
     // ANCHOR_END: alloc
 
+    // ANCHOR: pointers
     /// The first word of block `index`: its free-list link while it is free.
     #[inline]
     fn link(&self, index: usize) -> &Cell<usize> {
@@ -246,6 +252,7 @@ impl FixedSizePool {
             .cast::<u8>()
             .cast_mut()
     }
+    // ANCHOR_END: pointers
 
     /// The size of every block, in bytes, as given to [`FixedSizePool::new`].
     ///
@@ -299,6 +306,7 @@ impl FixedSizePool {
         self.stats.get()
     }
 
+    // ANCHOR: record
     #[inline]
     fn record_alloc(&self) {
         let mut stats = self.stats.get();
@@ -322,6 +330,7 @@ impl FixedSizePool {
         stats.failed += 1;
         self.stats.set(stats);
     }
+    // ANCHOR_END: record
 }
 
 impl fmt::Debug for FixedSizePool {
@@ -371,6 +380,7 @@ impl Drop for Block<'_> {
 }
 // ANCHOR_END: block
 
+// ANCHOR: display
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -393,5 +403,7 @@ impl fmt::Display for ConfigError {
         }
     }
 }
+
+// ANCHOR_END: display
 
 impl std::error::Error for ConfigError {}

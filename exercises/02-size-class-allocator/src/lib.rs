@@ -5,15 +5,21 @@
 //!
 //! ```text
 //! cargo run -- check 02     # or: cargo test -p exercise-02-size-class-allocator
+//! cargo run -- hint 02      # when you are stuck: a nudge first, the shape last
 //! ```
 //!
-//! The data layout is given. Each size class owns a free *stack* of block
-//! pointers and a list of spans; a request is rounded up to its class with
-//! one lookup in a table that has an entry per granule (8 bytes for Go's
-//! table). Where to start: `validate`, `pages_per_span` and `lookup_table`
-//! (plain functions, easy to test in your head), then `class_for`, then
-//! `ClassPool::grow`, `take_block` and `give_back`, then `alloc` and the
-//! `Allocation` impls.
+//! Given: the data layout (every struct, its fields and what they mean), Go's
+//! class table, the constants and the error enum. This chapter is about using
+//! that layout, so keep it. Yours to write: every body that says `todo!()`.
+//! Each message states what must hold when the function returns; how to get
+//! there is up to you.
+//!
+//! Where to start: `Display` for `ConfigError` (the tests print errors with
+//! `{err}`), then the plain functions `validate`, `pages_per_span` and
+//! `lookup_table`, then the constructors and `class_for`, then the spans
+//! (`ClassPool`), then `alloc` and the `Allocation` impls, then the stats.
+//! When every test passes, run Miri on your `unsafe` code:
+//! `cargo +nightly miri test -p exercise-02-size-class-allocator`.
 
 // The bodies below are still `todo!()`, so the compiler would warn that the
 // arguments and fields are unused. Delete this line when you are done.
@@ -59,7 +65,10 @@ const GO_CLASSES: [(usize, usize); 66] = [
 pub struct SizeClassAllocator {
     /// The class sizes, strictly increasing.
     classes: Box<[usize]>,
-    /// `lookup[(size + granule - 1) >> shift]` is the class number for `size`.
+    /// The size-to-class table. The *granule* is `1 << shift` bytes; entry
+    /// `k` is the number of the class for every size in
+    /// `(k - 1) * granule + 1 ..= k * granule`. The table ends at the entry
+    /// of the largest class.
     lookup: Box<[u8]>,
     /// log2 of the granule: the largest power of two that divides every class.
     shift: u32,
@@ -96,6 +105,9 @@ struct ClassPool {
     /// every block of every span, so pushing never reallocates.
     free: Vec<NonNull<u8>>,
     /// The spans, each allocated once and kept until the allocator is dropped.
+    /// Words, not bytes, so that every block is word aligned; a `Vec`, not a
+    /// `Box`, because moving a `Box` asserts that it is unique, which would
+    /// invalidate the block pointers taken from it (see chapter 02).
     spans: Vec<Vec<usize>>,
     allocs: u64,
     frees: u64,
@@ -170,12 +182,12 @@ pub enum ConfigError {
     EmptyTable,
     /// A class of zero bytes could hold nothing.
     ZeroClass,
-    /// `sizes[index]` is smaller than the class before it.
+    /// `sizes[index]` is smaller than the class just before it.
     Unsorted {
         /// Where the table goes down.
         index: usize,
     },
-    /// The same size appears twice.
+    /// A class is equal to the class just before it.
     Duplicate {
         /// The repeated size.
         size: usize,
@@ -195,29 +207,43 @@ pub enum ConfigError {
 impl SizeClassAllocator {
     /// An allocator with Go's 66 size classes, from 8 bytes to 32 KiB.
     pub fn new() -> Self {
-        todo!("build from GO_CLASSES: the sizes, and the pages of each span")
+        todo!(
+            "Go's 66 classes with Go's own pages per span (GO_CLASSES); no class allocates anything until it is used"
+        )
     }
 
     /// An allocator with your own class table, in bytes, strictly increasing.
     ///
     /// Each class's span is the fewest whole pages that waste at most an
-    /// eighth of the span on the leftover tail (Go's rule).
+    /// eighth of the span on the leftover tail (Go's rule). The tail is what
+    /// is left after as many blocks as fit, and blocks sit a whole number of
+    /// words apart: a 1,365-byte class has blocks every 1,368 bytes.
     ///
     /// # Errors
-    /// A [`ConfigError`] for an empty, unsorted, duplicated or
-    /// zero-containing table, more than [`MAX_CLASSES`] classes, or a class
-    /// above [`MAX_CLASS_SIZE`].
+    /// The first problem found, checking in this order:
+    /// [`EmptyTable`](ConfigError::EmptyTable); more than [`MAX_CLASSES`]
+    /// classes ([`TooManyClasses`](ConfigError::TooManyClasses)); a zero
+    /// ([`ZeroClass`](ConfigError::ZeroClass)); then, walking the table from
+    /// the left, the first class that is not larger than the one just before
+    /// it: [`Duplicate`](ConfigError::Duplicate) if equal,
+    /// [`Unsorted`](ConfigError::Unsorted) if smaller; last, a class above
+    /// [`MAX_CLASS_SIZE`] ([`ClassTooLarge`](ConfigError::ClassTooLarge)).
+    /// So `[16, 64, 16]` is `Unsorted { index: 2 }`: its 16s are not neighbours.
     pub fn with_classes(sizes: &[usize]) -> Result<Self, ConfigError> {
-        todo!("validate the table, then build it with pages_per_span for each class")
+        todo!(
+            "an allocator for this table if validate accepts it, each span sized by pages_per_span; otherwise validate's error"
+        )
     }
 
     fn build(sizes: &[usize], pages: impl Iterator<Item = usize>) -> Self {
-        todo!("one ClassPool per class, the lookup table, and zeroed counters")
+        todo!(
+            "one empty ClassPool per class (no span, no heap allocation yet), the lookup table, every counter at zero"
+        )
     }
 
     /// The class sizes, smallest first.
     pub fn classes(&self) -> &[usize] {
-        todo!("the class sizes")
+        todo!("the class sizes, smallest first")
     }
 
     // ANCHOR: class_for
@@ -225,7 +251,7 @@ impl SizeClassAllocator {
     /// need no block) and above the largest class. One table lookup, no search.
     #[inline]
     pub fn class_for(&self, size: usize) -> Option<usize> {
-        todo!("map class_index to the class size")
+        todo!("the size of the smallest class >= size; None for 0 and above the largest class")
     }
 
     /// The class number for `size`, from the lookup table. The table ends at
@@ -233,7 +259,7 @@ impl SizeClassAllocator {
     #[inline]
     fn class_index(&self, size: usize) -> Option<usize> {
         todo!(
-            "None for 0; else the entry (size + granule - 1) >> shift, if the table has one (checked_add, then lookup.get)"
+            "the number of the smallest class >= size, in O(1): no search; None for 0 and above the largest class, and no overflow even for usize::MAX"
         )
     }
     // ANCHOR_END: class_for
@@ -248,50 +274,56 @@ impl SizeClassAllocator {
     #[inline]
     pub fn alloc(&self, size: usize) -> Allocation<'_> {
         todo!(
-            "a Block from take_block, Empty for 0 bytes (count it), or alloc_large above the table"
+            "exactly `size` bytes: a block of the smallest class that fits; for 0 bytes no memory and no class; above the largest class, memory of its own from the global heap; every kind counted"
         )
     }
 
     /// Pops a free block of `class`, growing the class by a span if it has none.
     #[inline]
     fn take_block(&self, class: usize, size: usize) -> NonNull<u8> {
-        todo!("count the request, then pop the class's free stack, growing a span when it is empty")
+        todo!(
+            "a free block of `class`, the one freed last; a new span only when the class has none free; the request counted"
+        )
     }
 
     /// Pushes a block back on its class's free stack.
     #[inline]
     fn give_back(&self, class: usize, ptr: NonNull<u8>, size: usize) {
-        todo!("count the free, then push the block back on its class's free stack")
+        todo!(
+            "the block is free again, first in line for its class; the free counted; never reallocates"
+        )
     }
     // ANCHOR_END: alloc
 
     #[cold]
     fn alloc_large(&self, size: usize) -> Memory {
-        todo!("count it, then take a zeroed Box<[u8]> of exactly `size` bytes from the global heap")
+        todo!("exactly `size` zeroed bytes from the global heap, counted as a large allocation")
     }
 
     /// Counts the free of a zero-byte or large allocation of `size` bytes.
     #[cold]
     fn release_bypass(&self, size: usize) {
-        todo!("count the free of a zero-byte or large allocation")
+        todo!("the free of a zero-byte or large allocation of `size` bytes is counted")
     }
 
     /// The running totals.
     pub fn stats(&self) -> AllocatorStats {
         todo!(
-            "add up the per-class counters (allocs, frees, spans, live * size) and the bypass ones"
+            "totals over every class and the bypass: allocs, frees, large allocs, spans, live bytes requested and reserved"
         )
     }
 
     /// One row per class, in class order.
     pub fn class_stats(&self) -> Vec<ClassStats> {
-        todo!("one ClassStats per class, from its ClassPool")
+        todo!("one row per class, in class order")
     }
 
     /// The share of reserved bytes that live allocations do not use:
     /// `1 - live_requested / live_reserved`, or 0 when nothing is live.
     pub fn internal_fragmentation(&self) -> f64 {
-        todo!("1 - live_requested / live_reserved, or 0.0 when nothing is live")
+        todo!(
+            "the share of live reserved bytes that no live allocation asked for; 0.0 when nothing is live"
+        )
     }
 }
 
@@ -313,12 +345,12 @@ impl fmt::Debug for SizeClassAllocator {
 impl ClassPool {
     /// Blocks handed out and not yet returned.
     fn live(&self) -> usize {
-        todo!("allocs minus frees")
+        todo!("blocks of this class handed out and not yet returned")
     }
 
     fn new(size: usize, pages: usize) -> Self {
         todo!(
-            "stride: size rounded up to whole words; blocks_per_span: the span's bytes / stride (at least 1)"
+            "an empty class (no span, no heap allocation); its blocks whole words apart, as many per span as fit in `pages` pages"
         )
     }
 
@@ -328,7 +360,7 @@ impl ClassPool {
     #[cold]
     fn grow(&mut self) -> NonNull<u8> {
         todo!(
-            "allocate one zeroed span, push a pointer to each of its blocks, keep the span, pop one"
+            "one more zeroed span of this class; all its blocks free but the one returned; the free stack has room for every block of every span"
         )
     }
     // ANCHOR_END: grow
@@ -340,14 +372,14 @@ impl Deref for Allocation<'_> {
 
     #[inline]
     fn deref(&self) -> &[u8] {
-        todo!("a slice of `len` bytes at the block (with a // SAFETY: comment), the Box, or &[]")
+        todo!("the allocation's `len` bytes (a // SAFETY: comment on any unsafe block)")
     }
 }
 
 impl DerefMut for Allocation<'_> {
     #[inline]
     fn deref_mut(&mut self) -> &mut [u8] {
-        todo!("as deref, mutably")
+        todo!("the allocation's `len` bytes, mutably")
     }
 }
 // ANCHOR_END: deref
@@ -355,7 +387,9 @@ impl DerefMut for Allocation<'_> {
 impl Drop for Allocation<'_> {
     #[inline]
     fn drop(&mut self) {
-        todo!("a block goes back to its class; large and empty ones go to release_bypass")
+        todo!(
+            "the memory is free again: a block back to its class, the rest counted as a bypass free"
+        )
     }
 }
 
@@ -367,14 +401,20 @@ impl fmt::Debug for Allocation<'_> {
     }
 }
 
-/// Checks a class table: non-empty, no zero, strictly increasing, not too big.
+/// Checks a class table: non-empty, not too many, no zero, strictly
+/// increasing, not too big; the first problem in that order is the error.
 fn validate(sizes: &[usize]) -> Result<(), ConfigError> {
-    todo!("empty, too many, zero, duplicate, unsorted, too large: in that order")
+    todo!(
+        "Ok for a usable table; otherwise the first problem in the order documented on with_classes"
+    )
 }
 
-/// Go's rule: the fewest pages whose leftover tail is at most an eighth of the span.
+/// Go's rule: the fewest pages whose leftover tail is at most an eighth of the
+/// span. Blocks sit `stride` bytes apart, so the tail is measured in strides.
 fn pages_per_span(size: usize) -> usize {
-    todo!("the fewest pages whose leftover tail is at most an eighth of the span")
+    todo!(
+        "the fewest pages whose leftover tail, after as many word-rounded blocks as fit, is at most an eighth of the span"
+    )
 }
 
 // ANCHOR: lookup_table
@@ -382,7 +422,9 @@ fn pages_per_span(size: usize) -> usize {
 /// `1 << shift`, so all sizes in `(k - 1) * granule + 1 ..= k * granule` share
 /// one class, and entry `k` holds it: one entry per granule, not per byte.
 fn lookup_table(sizes: &[usize]) -> (Box<[u8]>, u32) {
-    todo!("shift: trailing zeros of all sizes OR-ed; entry k: the first class >= k << shift")
+    todo!(
+        "the shift (log2 of the largest power of two dividing every class) and the table the `lookup` field describes, ending at the largest class"
+    )
 }
 // ANCHOR_END: lookup_table
 

@@ -1,47 +1,214 @@
 //! Heap behaviour of the size-class allocator, counted by dhat. This is the
 //! only test in its file: dhat counts every allocation in the process.
+//!
+//! dhat's `curr_blocks` counts the heap blocks alive now, and `total_blocks`
+//! counts every allocation ever made, a reallocation included. So where a
+//! vector grows, `curr_blocks` stays put and `total_blocks` goes up by one.
 
 use size_class_allocator::SizeClassAllocator;
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
 
+/// How the heap changed between two readings.
+struct Change {
+    /// Allocations and reallocations made.
+    made: u64,
+    /// Heap blocks alive now minus then.
+    live: i64,
+    /// Bytes alive now minus then.
+    bytes: i64,
+}
+
+fn change(before: &dhat::HeapStats) -> Change {
+    let now = dhat::HeapStats::get();
+    Change {
+        made: now.total_blocks - before.total_blocks,
+        live: now.curr_blocks as i64 - before.curr_blocks as i64,
+        bytes: now.curr_bytes as i64 - before.curr_bytes as i64,
+    }
+}
+
 #[test]
 #[cfg_attr(miri, ignore = "dhat's heap profiler does not run under Miri")]
 fn blocks_come_from_spans_and_freed_blocks_are_reused() {
     let _profiler = dhat::Profiler::builder().testing().build();
-    let heap = SizeClassAllocator::new();
+    const LIVE: usize = 10_000;
 
-    // 10,000 live 64-byte allocations: Go's 64-byte class has 128 blocks per 8 KiB span.
+    // A new allocator holds three heap blocks: the class sizes, the lookup
+    // table and the per-class pools. A class costs nothing until it is used.
     let before = dhat::HeapStats::get();
-    let live: Vec<_> = (0..10_000).map(|_| heap.alloc(64)).collect();
-    let during = dhat::HeapStats::get().total_blocks - before.total_blocks;
-    let spans = heap.stats().spans as u64;
-    assert_eq!(spans, 79, "10,000 blocks at 128 per span need 79 spans");
-    // Besides the spans, the free stack and the span list grow by doubling,
-    // and `live` itself is one Vec that doubles: a few dozen at most.
-    assert!(
-        (spans..=spans + 45).contains(&during),
-        "10,000 allocations of one class made {during} heap allocations; expected about one \
-         per span ({spans}) plus a few for growing vectors, not one per allocation"
+    let heap = SizeClassAllocator::new();
+    let new = change(&before);
+    assert_eq!(
+        new.live, 3,
+        "SizeClassAllocator::new() must keep exactly 3 heap blocks (the class sizes, the lookup \
+         table, the Vec of class pools), but it keeps {}; an empty class must allocate nothing: \
+         no span, and no free stack or span list either",
+        new.live
     );
 
-    // Free them all, then allocate 10,000 again: every block is reused.
-    drop(live);
-    let mut again = Vec::with_capacity(10_000);
+    // The first 64-byte block: one span, and the class's two vectors.
+    let mut live = Vec::with_capacity(LIVE);
+    let row = heap.class_stats()[4];
+    assert_eq!(row.size, 64, "class 4 of Go's table is 64 bytes");
+    let pointers = row.blocks_per_span * size_of::<usize>();
     let before = dhat::HeapStats::get();
-    for _ in 0..10_000 {
-        again.push(heap.alloc(64));
-    }
-    let reused = dhat::HeapStats::get().total_blocks - before.total_blocks;
+    live.push(heap.alloc(64));
+    let first = change(&before);
     assert_eq!(
-        reused, 0,
-        "10,000 freed blocks were available, yet allocating 10,000 again made {reused} heap \
-         allocations; pop the free list before growing a new span"
+        first.live, 3,
+        "the first 64-byte block must leave exactly 3 new heap blocks: the class's first span, \
+         its free stack and its list of spans"
+    );
+    assert_eq!(
+        first.made,
+        3,
+        "the first 64-byte block made {} heap allocations where 3 would do (the span, the free \
+         stack, the span list): the other {} are reallocations. Did the free stack grow while \
+         the span's blocks were pushed on it? Make room for them first.",
+        first.made,
+        first.made.saturating_sub(3)
+    );
+    assert!(
+        first.bytes >= (row.span_bytes + pointers) as i64,
+        "the first 64-byte block made the heap grow by only {} bytes; a span of this class is \
+         {} bytes ({} blocks of 64), and the free stack needs room for {} pointers ({} bytes): \
+         is the span as large as its blocks?",
+        first.bytes,
+        row.span_bytes,
+        row.blocks_per_span,
+        row.blocks_per_span,
+        pointers
+    );
+    assert!(
+        first.bytes <= (row.span_bytes + pointers + 256) as i64,
+        "the first 64-byte block made the heap grow by {} bytes; expected one span ({} bytes), \
+         a free stack of {} pointers ({} bytes) and the small buffer of the span list",
+        first.bytes,
+        row.span_bytes,
+        row.blocks_per_span,
+        pointers
+    );
+
+    // Fill two spans, free them all, allocate them again: no heap traffic.
+    let two_spans = 2 * row.blocks_per_span;
+    while live.len() < two_spans {
+        live.push(heap.alloc(64));
+    }
+    assert_eq!(
+        heap.stats().spans,
+        2,
+        "{two_spans} blocks fill exactly 2 spans"
+    );
+    let before = dhat::HeapStats::get();
+    live.clear();
+    let freed = change(&before);
+    assert_eq!(
+        freed.made, 0,
+        "freeing {two_spans} blocks made {} heap allocations; the free stack must already have \
+         room for every block of every span (make room when a span arrives), so that pushing a \
+         block back never reallocates",
+        freed.made
+    );
+    let before = dhat::HeapStats::get();
+    while live.len() < two_spans {
+        live.push(heap.alloc(64));
+    }
+    let again = change(&before);
+    assert_eq!(
+        again.made, 0,
+        "{two_spans} freed blocks were available, yet allocating {two_spans} again made {} heap \
+         allocations; pop the free stack before growing a new span",
+        again.made
+    );
+
+    // Grow to 10,000 live blocks.
+    let before = dhat::HeapStats::get();
+    while live.len() < LIVE {
+        live.push(heap.alloc(64));
+    }
+    let grown = change(&before);
+    let spans = heap.stats().spans;
+    assert_eq!(
+        spans,
+        LIVE.div_ceil(row.blocks_per_span),
+        "{LIVE} blocks at {} per span need {} spans",
+        row.blocks_per_span,
+        LIVE.div_ceil(row.blocks_per_span)
+    );
+    let new_spans = (spans - 2) as u64;
+    assert_eq!(
+        grown.live, new_spans as i64,
+        "growing from 2 to {spans} spans must add exactly {new_spans} heap blocks, the new spans \
+         (the free stack and the span list grow in place), but it added {}",
+        grown.live
+    );
+    // Each of the two vectors at least doubles when it grows: from 2 spans to
+    // `spans`, that is at most log2(spans / 2) + 1 reallocations each.
+    let doublings = u64::from((spans / 2).ilog2()) + 1;
+    let reallocations = grown.made - new_spans;
+    assert!(
+        reallocations <= 2 * doublings,
+        "growing from 2 to {spans} spans made {new_spans} spans and {reallocations} \
+         reallocations; if the free stack and the span list grew geometrically, that would be at \
+         most {} ({doublings} each). About one per span means the free stack is resized to the \
+         exact new total at every span: ask for room in a way that lets the Vec grow \
+         geometrically",
+        2 * doublings
+    );
+
+    // Free them all, then allocate 10,000 again: no heap traffic.
+    let before = dhat::HeapStats::get();
+    live.clear();
+    let freed = change(&before);
+    assert_eq!(
+        freed.made, 0,
+        "freeing {LIVE} blocks made {} heap allocations; pushing a block back on the free stack \
+         must never reallocate: keep room for every block of every span",
+        freed.made
+    );
+    let before = dhat::HeapStats::get();
+    while live.len() < LIVE {
+        live.push(heap.alloc(64));
+    }
+    let reused = change(&before);
+    assert_eq!(
+        reused.made, 0,
+        "{LIVE} freed blocks were available, yet allocating {LIVE} again made {} heap \
+         allocations; pop the free stack before growing a new span",
+        reused.made
     );
     assert_eq!(
         heap.stats().spans,
-        79,
+        spans,
         "no span may be added while freed blocks remain"
+    );
+    live.clear();
+
+    // Zero bytes need no heap; a large request is one heap block of its exact size.
+    let before = dhat::HeapStats::get();
+    drop(heap.alloc(0));
+    assert_eq!(
+        change(&before).made,
+        0,
+        "alloc(0) must not touch the heap: zero bytes need no memory"
+    );
+    let before = dhat::HeapStats::get();
+    let large = heap.alloc(100_000);
+    let made = change(&before);
+    assert_eq!(
+        (made.made, made.live, made.bytes),
+        (1, 1, 100_000),
+        "alloc(100_000) is above the largest class: exactly one heap block of exactly 100,000 \
+         bytes from the global heap"
+    );
+    let before = dhat::HeapStats::get();
+    drop(large);
+    let freed = change(&before);
+    assert_eq!(
+        (freed.made, freed.live, freed.bytes),
+        (0, -1, -100_000),
+        "dropping a large allocation must give its block back to the global heap"
     );
 }

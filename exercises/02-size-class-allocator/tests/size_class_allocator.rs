@@ -88,6 +88,69 @@ fn with_classes_rejects_too_many_or_too_large_classes() {
 }
 
 #[test]
+fn with_classes_accepts_exactly_max_classes_and_a_class_of_max_class_size() {
+    let most: Vec<usize> = (1..=MAX_CLASSES).map(|i| i * 8).collect();
+    let heap = SizeClassAllocator::with_classes(&most).unwrap_or_else(|err| {
+        panic!("{MAX_CLASSES} classes is the limit, not above it, so they must be accepted: {err}")
+    });
+    assert_eq!(
+        heap.class_for(MAX_CLASSES * 8),
+        Some(MAX_CLASSES * 8),
+        "the last of {MAX_CLASSES} classes must be reachable (its number still fits in a byte)"
+    );
+    let heap = SizeClassAllocator::with_classes(&[MAX_CLASS_SIZE]).unwrap_or_else(|err| {
+        panic!("a class of exactly MAX_CLASS_SIZE is allowed; only larger ones are not: {err}")
+    });
+    assert_eq!(
+        heap.alloc(MAX_CLASS_SIZE).len(),
+        MAX_CLASS_SIZE,
+        "a request of MAX_CLASS_SIZE bytes fits its class"
+    );
+}
+
+#[test]
+fn the_first_neighbours_that_do_not_go_up_decide_between_duplicate_and_unsorted() {
+    assert_eq!(
+        SizeClassAllocator::with_classes(&[16, 64, 16]).err(),
+        Some(ConfigError::Unsorted { index: 2 }),
+        "in [16, 64, 16] the 16 at index 2 is smaller than the 64 just before it; the two 16s are \
+         not neighbours, so this is Unsorted, not Duplicate"
+    );
+    assert_eq!(
+        SizeClassAllocator::with_classes(&[16, 64, 64, 32]).err(),
+        Some(ConfigError::Duplicate { size: 64 }),
+        "walking from the left, 64 equal to the 64 before it comes first (index 2), before the \
+         drop to 32 at index 3"
+    );
+    assert_eq!(
+        SizeClassAllocator::with_classes(&[16, 64, 32, 32]).err(),
+        Some(ConfigError::Unsorted { index: 2 }),
+        "walking from the left, the drop to 32 at index 2 comes before the repeated 32"
+    );
+}
+
+#[test]
+fn with_classes_reports_problems_in_the_documented_order() {
+    assert_eq!(
+        SizeClassAllocator::with_classes(&[0; MAX_CLASSES + 1]).err(),
+        Some(ConfigError::TooManyClasses {
+            count: MAX_CLASSES + 1
+        }),
+        "too many classes is checked before zeros (and before the order of the classes)"
+    );
+    assert_eq!(
+        SizeClassAllocator::with_classes(&[8, 8, 0]).err(),
+        Some(ConfigError::ZeroClass),
+        "a zero is checked before the order of the classes"
+    );
+    assert_eq!(
+        SizeClassAllocator::with_classes(&[MAX_CLASS_SIZE + 8, 64]).err(),
+        Some(ConfigError::Unsorted { index: 1 }),
+        "the order of the classes is checked before their size"
+    );
+}
+
+#[test]
 fn errors_explain_themselves() {
     let cases = [
         (ConfigError::EmptyTable, "class"),
@@ -237,9 +300,10 @@ fn zero_bytes_touch_no_class() {
     drop(empty);
     let stats = heap.stats();
     assert_eq!(
-        (stats.allocs, stats.frees, stats.spans),
-        (1, 1, 0),
-        "alloc(0) counts as an allocation and a free, but allocates no span"
+        (stats.allocs, stats.frees, stats.spans, stats.large_allocs),
+        (1, 1, 0, 0),
+        "alloc(0) counts as an allocation and a free, but allocates no span and is not a large \
+         allocation: it needs no memory at all"
     );
 }
 
@@ -394,6 +458,62 @@ fn custom_classes_get_spans_of_whole_pages() {
         "with 5 blocks of 3000 bytes per span, 11 blocks need 3 spans"
     );
     drop(held);
+}
+
+#[test]
+fn the_leftover_tail_is_measured_in_word_rounded_strides() {
+    // 1365-byte blocks sit 1368 bytes apart. One page holds 5 of them and
+    // leaves 1352 bytes, more than an eighth (1024); two pages hold 11 and
+    // leave 1336, less than an eighth (2048). Measured with 1365 instead,
+    // one page would leave only 2 bytes, and 12 blocks would not fit in two.
+    let heap = with_classes(&[1365]);
+    let row = heap.class_stats()[0];
+    assert_eq!(
+        (row.span_bytes, row.blocks_per_span),
+        (2 * 8192, 11),
+        "1365-byte blocks are 1368 bytes apart (whole words): one page leaves 1352 bytes over, \
+         more than an eighth, so spans take two pages, which hold 11 blocks"
+    );
+    // And the other way round: 1193-byte blocks are 1200 bytes apart; one page
+    // holds 6 and leaves 992, within an eighth.
+    let heap = with_classes(&[1193]);
+    let row = heap.class_stats()[0];
+    assert_eq!(
+        (row.span_bytes, row.blocks_per_span),
+        (8192, 6),
+        "1193-byte blocks are 1200 bytes apart: one page holds 6 and leaves 992 bytes, \
+         at most an eighth (1024), so one page is enough"
+    );
+    // Every block of a span must fit inside it: fill 11 blocks and check.
+    let heap = with_classes(&[1365]);
+    let mut held: Vec<_> = (0..12).map(|_| heap.alloc(1365)).collect();
+    for (i, allocation) in held.iter_mut().enumerate() {
+        allocation.fill(i as u8);
+    }
+    for (i, allocation) in held.iter().enumerate() {
+        assert!(
+            allocation.iter().all(|&b| b == i as u8),
+            "block {i} of the 1365-byte class was overwritten by another one"
+        );
+    }
+    assert_eq!(
+        heap.stats().spans,
+        2,
+        "12 blocks at 11 per span need 2 spans"
+    );
+}
+
+#[test]
+fn a_tail_of_exactly_an_eighth_is_acceptable() {
+    // 3584-byte blocks: one page holds 2 and leaves 1024 bytes, exactly an eighth.
+    let heap = with_classes(&[3584]);
+    let row = heap.class_stats()[0];
+    assert_eq!(
+        (row.span_bytes, row.blocks_per_span),
+        (8192, 2),
+        "one page of 3584-byte blocks leaves 1024 bytes, exactly an eighth of 8192; \
+         'at most an eighth' accepts it, so one page is enough"
+    );
 }
 
 #[test]

@@ -65,7 +65,10 @@ const GO_CLASSES: [(usize, usize); 66] = [
 pub struct SizeClassAllocator {
     /// The class sizes, strictly increasing.
     classes: Box<[usize]>,
-    /// `lookup[(size + granule - 1) >> shift]` is the class number for `size`.
+    /// The size-to-class table. The *granule* is `1 << shift` bytes; entry
+    /// `k` is the number of the class for every size in
+    /// `(k - 1) * granule + 1 ..= k * granule`. The table ends at the entry
+    /// of the largest class.
     lookup: Box<[u8]>,
     /// log2 of the granule: the largest power of two that divides every class.
     shift: u32,
@@ -102,6 +105,9 @@ struct ClassPool {
     /// every block of every span, so pushing never reallocates.
     free: Vec<NonNull<u8>>,
     /// The spans, each allocated once and kept until the allocator is dropped.
+    /// Words, not bytes, so that every block is word aligned; a `Vec`, not a
+    /// `Box`, because moving a `Box` asserts that it is unique, which would
+    /// invalidate the block pointers taken from it (see chapter 02).
     spans: Vec<Vec<usize>>,
     allocs: u64,
     frees: u64,
@@ -176,12 +182,12 @@ pub enum ConfigError {
     EmptyTable,
     /// A class of zero bytes could hold nothing.
     ZeroClass,
-    /// `sizes[index]` is smaller than the class before it.
+    /// `sizes[index]` is smaller than the class just before it.
     Unsorted {
         /// Where the table goes down.
         index: usize,
     },
-    /// The same size appears twice.
+    /// A class is equal to the class just before it.
     Duplicate {
         /// The repeated size.
         size: usize,
@@ -215,12 +221,20 @@ impl SizeClassAllocator {
     /// An allocator with your own class table, in bytes, strictly increasing.
     ///
     /// Each class's span is the fewest whole pages that waste at most an
-    /// eighth of the span on the leftover tail (Go's rule).
+    /// eighth of the span on the leftover tail (Go's rule). The tail is what
+    /// is left after as many blocks as fit, and blocks sit a whole number of
+    /// words apart: a 1,365-byte class has blocks every 1,368 bytes.
     ///
     /// # Errors
-    /// A [`ConfigError`] for an empty, unsorted, duplicated or
-    /// zero-containing table, more than [`MAX_CLASSES`] classes, or a class
-    /// above [`MAX_CLASS_SIZE`].
+    /// The first problem found, checking in this order:
+    /// [`EmptyTable`](ConfigError::EmptyTable); more than [`MAX_CLASSES`]
+    /// classes ([`TooManyClasses`](ConfigError::TooManyClasses)); a zero
+    /// ([`ZeroClass`](ConfigError::ZeroClass)); then, walking the table from
+    /// the left, the first class that is not larger than the one just before
+    /// it: [`Duplicate`](ConfigError::Duplicate) if equal,
+    /// [`Unsorted`](ConfigError::Unsorted) if smaller; last, a class above
+    /// [`MAX_CLASS_SIZE`] ([`ClassTooLarge`](ConfigError::ClassTooLarge)).
+    /// So `[16, 64, 16]` is `Unsorted { index: 2 }`: its 16s are not neighbours.
     ///
     /// ```
     /// use size_class_allocator::{ConfigError, SizeClassAllocator};
@@ -230,6 +244,10 @@ impl SizeClassAllocator {
     /// assert_eq!(
     ///     SizeClassAllocator::with_classes(&[64, 32]).err(),
     ///     Some(ConfigError::Unsorted { index: 1 })
+    /// );
+    /// assert_eq!(
+    ///     SizeClassAllocator::with_classes(&[16, 64, 16]).err(),
+    ///     Some(ConfigError::Unsorted { index: 2 })
     /// );
     /// # Ok::<(), ConfigError>(())
     /// ```
@@ -477,7 +495,7 @@ impl ClassPool {
         let stride = size.next_multiple_of(WORD);
         Self {
             stride,
-            blocks_per_span: (pages * PAGE_SIZE / stride).max(1),
+            blocks_per_span: pages * PAGE_SIZE / stride,
             pages,
             free: Vec::new(),
             spans: Vec::new(),
@@ -493,11 +511,20 @@ impl ClassPool {
     fn grow(&mut self) -> NonNull<u8> {
         let words = self.blocks_per_span * self.stride / WORD;
         let mut span = vec![0usize; words];
-        // `as_mut_ptr` gives a pointer to the whole span without making a
-        // reference, and moving `span` into `self.spans` keeps it valid: a
-        // Vec's buffer stays where it is until the Vec grows or is dropped.
+        // One raw pointer to the whole span, made without a reference to any
+        // one element: every block pointer derived from it may reach its whole
+        // block, and nothing below makes a `&mut` to the span that would
+        // invalidate them. Moving `span` into `self.spans` keeps them valid: a
+        // Vec's buffer stays where it is, and, unlike a `Box`, moving a `Vec`
+        // does not assert that its buffer is unique.
         let base = span.as_mut_ptr().cast::<u8>();
-        self.free.reserve(self.blocks_per_span);
+        // The stack is empty whenever a class grows. Make room for every block
+        // of every span, this one included, so that `give_back` never
+        // reallocates. Unlike `reserve_exact`, `reserve` lets the Vec grow
+        // geometrically (std's doubles), so this reallocates about log2(spans)
+        // times, not once per span.
+        self.free
+            .reserve(self.blocks_per_span * (self.spans.len() + 1));
         // Highest address first, so the lowest block is handed out first.
         for block in (0..self.blocks_per_span).rev() {
             let ptr = base.wrapping_add(block * self.stride);
@@ -565,7 +592,8 @@ impl fmt::Debug for Allocation<'_> {
     }
 }
 
-/// Checks a class table: non-empty, no zero, strictly increasing, not too big.
+/// Checks a class table: non-empty, not too many, no zero, strictly
+/// increasing, not too big; the first problem in that order is the error.
 fn validate(sizes: &[usize]) -> Result<(), ConfigError> {
     if sizes.is_empty() {
         return Err(ConfigError::EmptyTable);
@@ -590,7 +618,8 @@ fn validate(sizes: &[usize]) -> Result<(), ConfigError> {
     }
 }
 
-/// Go's rule: the fewest pages whose leftover tail is at most an eighth of the span.
+/// Go's rule: the fewest pages whose leftover tail is at most an eighth of the
+/// span. Blocks sit `stride` bytes apart, so the tail is measured in strides.
 fn pages_per_span(size: usize) -> usize {
     let stride = size.next_multiple_of(WORD);
     let mut pages = stride.div_ceil(PAGE_SIZE);

@@ -63,13 +63,61 @@ pub fn measured_ids(root: &Path, group: &str) -> Vec<String> {
     ids
 }
 
-/// The Markdown page for `group`: every measured id, then every comparison
-/// the chapters declare for it, with its bar.
-pub fn render(root: &Path, group: &str) -> Result<String> {
+/// Figures written more than this long before the group's newest one come
+/// from an earlier run, and are not compared with it.
+const SAME_RUN: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+/// When criterion last wrote a bench id's estimates.
+fn measured_at(root: &Path, group: &str, id: &str) -> Option<std::time::SystemTime> {
+    let path = root
+        .join("target/criterion")
+        .join(group)
+        .join(id)
+        .join("new/estimates.json");
+    fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The ids of `group` measured in its latest run (within [`SAME_RUN`] of the
+/// newest figure), and those whose figures are older and are left out.
+pub fn latest_run(root: &Path, group: &str) -> (Vec<String>, Vec<String>) {
     let ids = measured_ids(root, group);
+    let times: Vec<_> = ids.iter().map(|id| measured_at(root, group, id)).collect();
+    let Some(newest) = times.iter().flatten().max().copied() else {
+        return (ids, Vec::new());
+    };
+    let (mut current, mut stale) = (Vec::new(), Vec::new());
+    for (id, time) in ids.into_iter().zip(times) {
+        let fresh = time.is_some_and(|t| newest.duration_since(t).unwrap_or_default() <= SAME_RUN);
+        if fresh {
+            current.push(id)
+        } else {
+            stale.push(id)
+        }
+    }
+    (current, stale)
+}
+
+/// The Markdown page for `group`: every id measured in the latest run, then
+/// every comparison the chapters declare for it, with its bar. Ids a
+/// filtered run left out are named, not shown with older figures.
+pub fn render(root: &Path, group: &str) -> Result<String> {
+    let (ids, stale) = latest_run(root, group);
     if ids.is_empty() {
         bail!("criterion has no results for `{group}`; run `cargo bench --bench {group}` first");
     }
+    let comparisons: Vec<&Comparison> = CHAPTERS
+        .iter()
+        .flat_map(|c| c.comparisons)
+        .filter(|c| c.group == group)
+        .collect();
+    let mut missing: Vec<&str> = comparisons
+        .iter()
+        .flat_map(|c| [c.id, c.baseline])
+        .filter(|id| !ids.iter().any(|m| m == id))
+        .collect();
+    missing.extend(stale.iter().map(String::as_str));
+    missing.sort_unstable();
+    missing.dedup();
     let mut page = String::new();
     writeln!(
         page,
@@ -95,15 +143,26 @@ pub fn render(root: &Path, group: &str) -> Result<String> {
             median_ns(root, group, id)?
         )?;
     }
-    let comparisons: Vec<&Comparison> = CHAPTERS
-        .iter()
-        .flat_map(|c| c.comparisons)
-        .filter(|c| c.group == group)
-        .collect();
+    if !missing.is_empty() {
+        let names: Vec<String> = missing.iter().map(|id| format!("`{id}`")).collect();
+        writeln!(
+            page,
+            "\nNot measured in this run (a filtered `cargo bench`), so not shown: {}.",
+            names.join(", ")
+        )?;
+    }
     if !comparisons.is_empty() {
         writeln!(page, "\n| comparison | speed-up | workbook's bar | met |")?;
         writeln!(page, "|---|---:|---:|---|")?;
         for c in comparisons {
+            if missing.contains(&c.id) || missing.contains(&c.baseline) {
+                writeln!(
+                    page,
+                    "| `{}` vs `{}` | not measured in this run | — | — |",
+                    c.id, c.baseline
+                )?;
+                continue;
+            }
             let speedup = median_ns(root, group, c.baseline)? / median_ns(root, group, c.id)?;
             let (bar, met) = match c.min_speedup {
                 Some(bar) => (
@@ -163,6 +222,60 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A fake criterion result for `group/id`, `age` old.
+    fn measure(root: &Path, group: &str, id: &str, ns: f64, age: std::time::Duration) {
+        let dir = root
+            .join("target/criterion")
+            .join(group)
+            .join(id)
+            .join("new");
+        fs::create_dir_all(&dir).unwrap();
+        let estimates = dir.join("estimates.json");
+        fs::write(
+            &estimates,
+            format!("{{\"median\": {{\"point_estimate\": {ns}}}}}"),
+        )
+        .unwrap();
+        fs::write(dir.join("benchmark.json"), "{\"throughput\": null}").unwrap();
+        let file = fs::File::options().write(true).open(&estimates).unwrap();
+        file.set_modified(std::time::SystemTime::now() - age)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_filtered_run_writes_what_it_measured_and_names_what_it_did_not() {
+        let root = std::env::temp_dir().join(format!("workbook-benchtable-{}", std::process::id()));
+        let now = std::time::Duration::ZERO;
+        measure(&root, "custom_allocators", "fixed_size_pool", 2.0, now);
+        measure(&root, "custom_allocators", "standard_allocation", 12.0, now);
+        // A figure from yesterday's run must not be compared with today's.
+        let yesterday = std::time::Duration::from_secs(86_400);
+        measure(&root, "custom_allocators", "slab", 4.0, yesterday);
+
+        let page = render(&root, "custom_allocators").unwrap();
+        assert!(page.contains("| `fixed_size_pool` | 2.00 ns |"), "{page}");
+        assert!(
+            !page.contains("| `slab` |"),
+            "an old figure is left out: {page}"
+        );
+        assert!(
+            page.contains("| `fixed_size_pool` vs `standard_allocation` | 6.0× | ≥ 5× | yes |"),
+            "{page}"
+        );
+        assert!(
+            page.contains("| `fixed_size_pool` vs `slab` | not measured in this run |"),
+            "{page}"
+        );
+        let not_measured = page
+            .lines()
+            .find(|l| l.starts_with("Not measured in this run"))
+            .unwrap_or_else(|| panic!("the missing ids are named: {page}"));
+        for id in ["`slab`", "`size_class_allocator`", "`bumpalo`"] {
+            assert!(not_measured.contains(id), "{id} in {not_measured}");
+        }
+        fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn days_since_the_epoch_become_calendar_dates() {

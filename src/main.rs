@@ -50,6 +50,12 @@ enum Command {
         /// The chapter number; the first unfinished chapter if left out
         chapter: Option<String>,
     },
+    /// Build the book and open it in your browser (needs mdbook: `cargo install mdbook --locked`)
+    Book {
+        /// Serve it at http://localhost:3000 instead, rebuilt on every save
+        #[arg(long)]
+        serve: bool,
+    },
     /// Maintainers: every solution passes, every exercise is still a stub, the
     /// book's includes resolve (CI runs this)
     Verify,
@@ -87,6 +93,7 @@ fn main() -> ExitCode {
             reset,
         }) => chapter_arg(&chapter).and_then(|c| hint(&root, style, c, all, reset)),
         Some(Command::Watch { chapter }) => watch(&root, style, chapter.as_deref()),
+        Some(Command::Book { serve }) => book(&root, style, serve),
         Some(Command::Verify) => verify(&root, style),
         Some(Command::BenchTable { group }) => bench_table(&root, &group),
         Some(Command::CountInstructions) => count_instructions(&root),
@@ -121,9 +128,10 @@ enum Progress {
 
 impl Progress {
     fn of(run: &TestRun) -> Self {
-        let total = run.tests.len();
+        let total = run.total();
         match run.passed() {
             _ if run.build_error.is_some() || total == 0 => Self::DoesNotBuild,
+            passed if passed == total && !run.crashes.is_empty() => Self::Started { passed, total },
             0 => Self::NotStarted { total },
             passed if passed == total => Self::Done { total },
             passed => Self::Started { passed, total },
@@ -177,7 +185,7 @@ fn status(root: &Path, style: Style) -> Result<bool> {
             println!("{}", style.bold("Next step:"));
             if matches!(progress, Progress::NotStarted { .. }) {
                 println!(
-                    "  1. read the chapter: {} (or `mdbook serve book --open`)",
+                    "  1. read the lesson: {} (in the built book: `cargo run -- book`)",
                     style.bold(&chapter.book_page().display().to_string())
                 );
                 println!(
@@ -241,15 +249,43 @@ fn check(root: &Path, style: Style, chapter: &Chapter) -> Result<bool> {
         };
         println!("  {mark}  {}", test.name);
     }
-    let total = run.tests.len();
+    for crash in &run.crashes {
+        println!(
+            "  {}  {}: the test process died ({}); {} more of its tests never reported",
+            style.bad("✗ crashed"),
+            crash.target,
+            crash.status,
+            crash.unfinished
+        );
+    }
+    let total = run.total();
     let passed = run.passed();
     println!(
         "\n{passed} of {total} tests pass {}",
         style.dim(&format!("({:.1} s)", started.elapsed().as_secs_f64()))
     );
-    if let Some(first) = run.failures().next() {
-        let message = first.message.as_deref().unwrap_or("(no message)");
-        println!("\n{} {}\n", style.bad("First failure:"), first.name);
+    let crash_without_test = run
+        .crashes
+        .iter()
+        .find(|c| c.running.is_empty())
+        .map(|c| (format!("the test process for {}", c.target), c.explain()));
+    let first = run
+        .failures()
+        .next()
+        .map(|t| {
+            let message = t.message.clone().unwrap_or_else(|| {
+                format!(
+                    "(the test printed no message; `cargo test -p {} -- --exact {}` shows its \
+                     whole output)",
+                    chapter.exercise_package(),
+                    t.name
+                )
+            });
+            (t.name.clone(), message)
+        })
+        .or(crash_without_test);
+    if let Some((name, message)) = first {
+        println!("\n{} {name}\n", style.bad("First failure:"));
         for line in message.lines() {
             println!("    {line}");
         }
@@ -265,15 +301,13 @@ fn check(root: &Path, style: Style, chapter: &Chapter) -> Result<bool> {
         return Ok(false);
     }
     println!(
-        "{} Now compare with the solution: {} and {}.",
+        "{} Now read the solution walkthrough, {} (in the book: `cargo run -- book`),",
         style.good("Chapter done!"),
-        style.bold(
-            &chapter
-                .solution_dir()
-                .join("src/lib.rs")
-                .display()
-                .to_string()
-        ),
+        style.bold(&chapter.solution_page().display().to_string()),
+    );
+    println!(
+        "compare your crate with {}, and measure both side by side: {}.",
+        style.bold(&chapter.solution_dir().display().to_string()),
         style.bold("cargo bench --features learner")
     );
     Ok(true)
@@ -389,6 +423,46 @@ fn modification_times(dir: &Path) -> BTreeMap<PathBuf, SystemTime> {
     times
 }
 
+/// `cargo run -- book`: build the book with mdBook and open it, or serve it.
+fn book(root: &Path, style: Style, serve: bool) -> Result<bool> {
+    let installed = std::process::Command::new("mdbook")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        println!(
+            "{} the book is built with mdBook, which is not installed.",
+            style.bad("No mdbook:")
+        );
+        println!(
+            "Install it once with {} (a minute or two), then run {} again.",
+            style.bold("cargo install mdbook --locked"),
+            style.bold("cargo run -- book")
+        );
+        println!(
+            "Until then the chapters are Markdown in {}; their code and tables are \
+             {{{{#include}}}}d, so they only appear in the built book.",
+            style.bold("book/src/")
+        );
+        return Ok(false);
+    }
+    let mut command = std::process::Command::new("mdbook");
+    command.current_dir(root);
+    if serve {
+        command.args(["serve", "book", "--open"]);
+    } else {
+        command.args(["build", "book", "--open"]);
+    }
+    let status = command.status().context("running mdbook")?;
+    if !serve && status.success() {
+        println!(
+            "The book is at {}",
+            style.bold(&root.join("book/build/index.html").display().to_string())
+        );
+    }
+    Ok(status.success())
+}
+
 /// `cargo run -- verify`: the maintainers' check that CI runs.
 fn verify(root: &Path, style: Style) -> Result<bool> {
     let mut ok = true;
@@ -447,6 +521,18 @@ fn verify(root: &Path, style: Style) -> Result<bool> {
                     .build_error
                     .clone()
                     .unwrap_or_else(|| exercise.warnings.join("\n")),
+            ),
+        );
+        report(
+            exercise.crashes.is_empty(),
+            format!("chapter {n}: no exercise test binary crashes"),
+            Some(
+                exercise
+                    .crashes
+                    .iter()
+                    .map(testrun::Crash::explain)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
             ),
         );
         let not_stubbed: Vec<String> = exercise

@@ -7,12 +7,16 @@
 //! cargo run -- check 03     # or: cargo test -p exercise-03-stack-allocator
 //! ```
 //!
-//! The data layout is given: one buffer, a `top` offset, and counters.
-//! Allocating rounds the address at `top` up to the alignment, checks that
-//! the value fits, and moves `top` past it. Resetting moves `top` back.
-//! Where to start: `with_capacity`, the small getters, then `alloc_layout`
-//! (the heart of it), then `alloc`, `alloc_slice_copy` and `alloc_str` on top
-//! of it, then markers and resets.
+//! Given: the data layout (one buffer of 64-byte chunks, a `top` offset, an
+//! id, a generation and the counters), the `Marker` and `StackStats` types,
+//! the error enums, and every signature with its contract. Yours to write:
+//! every body that says `todo!()`, with a `// SAFETY:` comment on each
+//! `unsafe` block.
+//!
+//! Where to start: the three `Display` impls at the bottom (the tests print
+//! errors with `{err}`), then `with_capacity` and the getters, then
+//! `alloc_layout` (the heart of it), then `alloc`, `alloc_slice_copy` and
+//! `alloc_str` on top of it, then markers and resets.
 
 // The bodies below are still `todo!()`, so the compiler would warn that the
 // arguments and fields are unused. Delete this line when you are done.
@@ -33,6 +37,10 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 /// before them, wherever the buffer lies, so the padding is the same in
 /// every run.
 pub const BUFFER_ALIGN: usize = 64;
+
+/// The largest capacity whose buffer, rounded up to whole chunks of
+/// [`BUFFER_ALIGN`] bytes, still spans at most `isize::MAX` bytes.
+const MAX_CAPACITY: usize = isize::MAX as usize - (BUFFER_ALIGN - 1);
 
 /// The unit the buffer is made of: 64 bytes aligned to 64. `UnsafeCell`
 /// because allocations write through `&self`; `MaybeUninit` because bytes not
@@ -75,14 +83,19 @@ pub struct StackAllocator {
 }
 // ANCHOR_END: allocator
 
+// ANCHOR: marker
 /// A saved position of a [`StackAllocator`]: reset to it to free everything
 /// allocated after it was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Marker {
+    /// The allocator it was taken from.
     allocator: u64,
+    /// That allocator's generation then: how many full resets it had seen.
     generation: u64,
+    /// The top then.
     offset: usize,
 }
+// ANCHOR_END: marker
 
 /// Counters describing an allocator's life so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -99,12 +112,15 @@ pub struct StackStats {
     pub resets: u64,
 }
 
+// ANCHOR: errors
 /// Why [`StackAllocator::with_capacity`] refused to build an allocator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigError {
     /// A buffer of zero bytes could hold nothing.
     ZeroCapacity,
-    /// More than `isize::MAX` bytes, the most one Rust allocation may span.
+    /// The buffer would span more than `isize::MAX` bytes, the most one Rust
+    /// allocation may span, once `bytes` is rounded up to whole chunks of
+    /// [`BUFFER_ALIGN`]: any capacity above `isize::MAX - (BUFFER_ALIGN - 1)`.
     TooLarge {
         /// The requested capacity.
         bytes: usize,
@@ -119,7 +135,8 @@ pub enum ConfigError {
 /// Why an allocation was refused. The allocator is unchanged by a refusal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AllocError {
-    /// The buffer has too little room left for the request and its alignment.
+    /// The buffer has too little room left for the request and its alignment
+    /// padding. A zero-sized request is never refused.
     OutOfSpace {
         /// The bytes asked for.
         requested: usize,
@@ -135,8 +152,14 @@ pub enum AllocError {
 pub enum ResetError {
     /// The marker was taken from a different allocator.
     ForeignMarker,
-    /// The memory after the marker was already freed: by a reset to an
-    /// earlier marker, or by a full reset.
+    /// The marker is certainly stale: its offset is above the current top
+    /// (a reset to an earlier point freed it, and the top has not grown back
+    /// past it), or a full [`StackAllocator::reset`] came after it was taken.
+    ///
+    /// Not every stale marker is caught. Once the top has grown back past a
+    /// marker that a reset to an earlier marker freed, the marker is accepted
+    /// again and frees whatever now lies above its offset. That is a logic
+    /// error in the caller, never unsound: no reference survives a reset.
     AlreadyFreed {
         /// Where the marker points.
         offset: usize,
@@ -144,48 +167,62 @@ pub enum ResetError {
         used: usize,
     },
 }
+// ANCHOR_END: errors
 
 impl StackAllocator {
+    // ANCHOR: with_capacity
     /// Creates an allocator with a buffer of `bytes` bytes: the only heap
     /// allocation it ever makes.
     ///
     /// # Errors
-    /// A [`ConfigError`] for zero bytes, more than `isize::MAX`, or a buffer
-    /// the global allocator cannot provide.
+    /// [`ConfigError::ZeroCapacity`] for 0 bytes; [`ConfigError::TooLarge`]
+    /// when the buffer, rounded up to whole chunks of [`BUFFER_ALIGN`] bytes,
+    /// would exceed `isize::MAX` bytes; [`ConfigError::OutOfMemory`] when the
+    /// global allocator cannot provide it. Never a panic or an abort.
     pub fn with_capacity(bytes: usize) -> Result<Self, ConfigError> {
         todo!(
-            "reject 0 and > isize::MAX, reserve bytes.div_ceil(BUFFER_ALIGN) chunks with Vec::try_reserve_exact, fill them with uninit chunks"
+            "an allocator whose buffer holds at least `bytes` bytes, starts at a multiple of BUFFER_ALIGN and is allocated once, here; ZeroCapacity for 0, TooLarge when whole chunks would exceed isize::MAX, OutOfMemory when the allocator says no (never a panic or an abort)"
         )
     }
+    // ANCHOR_END: with_capacity
 
     // ANCHOR: alloc_layout
     /// Reserves memory for `layout`: `layout.size()` bytes at an address that
     /// is a multiple of `layout.align()`. The bytes are uninitialised.
     ///
+    /// A zero-sized request always succeeds and uses no room, whatever its
+    /// alignment: it gets a dangling pointer that is well aligned and not
+    /// null, as `Box` and `Vec` give zero-sized types, and the top stays put.
+    ///
     /// # Errors
     /// [`AllocError::OutOfSpace`] when the rest of the buffer, after padding
-    /// for alignment, is too small. Nothing changes then.
+    /// for alignment, is too small. Nothing changes then but the count of
+    /// failures.
     #[inline]
     pub fn alloc_layout(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
         todo!(
-            "pad the address at top up to layout.align(), check start + size against the capacity (a Layout keeps it from overflowing), move top"
+            "on success: the pointer is a multiple of layout.align(), the bytes [pointer, pointer + size) lie in the buffer and overlap nothing handed out since the last reset, and top is past them; zero-sized requests always succeed without moving top; on OutOfSpace nothing changes but the failure count"
         )
     }
     // ANCHOR_END: alloc_layout
 
+    // ANCHOR: base
     /// The buffer's first byte, with the provenance of the whole buffer.
     #[inline]
     fn base(&self) -> NonNull<u8> {
         todo!(
-            "a NonNull<u8> made from the whole buffer (NonNull::from(&*self.memory)), not from one element"
+            "a pointer to the buffer's first byte whose provenance covers the whole buffer, not one chunk"
         )
     }
 
     /// Counts a refusal and says why.
     #[cold]
     fn refuse(&self, layout: Layout) -> AllocError {
-        todo!("count the failure and build OutOfSpace with what was requested and what remains")
+        todo!(
+            "count the failure and say what was requested, its alignment, and how many bytes remain"
+        )
     }
+    // ANCHOR_END: base
 
     // ANCHOR: alloc
     /// Moves `value` into the buffer and returns a reference to it. The value
@@ -199,7 +236,7 @@ impl StackAllocator {
     #[inline]
     pub fn alloc<T>(&self, value: T) -> Result<&mut T, AllocError> {
         todo!(
-            "alloc_layout(Layout::new::<T>()), write the value, hand out &mut T (with a // SAFETY: comment)"
+            "`value` lives in the buffer, properly aligned, behind a `&mut T` that no other reference overlaps; OutOfSpace (and `value` dropped) when it does not fit"
         )
     }
     // ANCHOR_END: alloc
@@ -210,7 +247,9 @@ impl StackAllocator {
     /// [`AllocError::OutOfSpace`] when it does not fit.
     #[allow(clippy::mut_from_ref)]
     pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
-        todo!("alloc_layout(Layout::for_value(src)), copy the elements, build the slice")
+        todo!(
+            "a writable copy of `src` in the buffer, element for element; OutOfSpace when it does not fit"
+        )
     }
 
     /// Copies `s` into the buffer.
@@ -219,13 +258,13 @@ impl StackAllocator {
     /// [`AllocError::OutOfSpace`] when it does not fit.
     #[allow(clippy::mut_from_ref)]
     pub fn alloc_str(&self, s: &str) -> Result<&mut str, AllocError> {
-        todo!("alloc_slice_copy the bytes; they came from a str, so they are UTF-8")
+        todo!("a writable copy of `s` in the buffer; OutOfSpace when it does not fit")
     }
 
     // ANCHOR: reset
     /// The current position, to pass to [`StackAllocator::reset_to`] later.
     pub fn marker(&self) -> Marker {
-        todo!("remember this allocator, its generation and the top")
+        todo!("a marker that remembers this allocator, its generation and the current top")
     }
 
     /// Frees everything allocated since `marker` was taken.
@@ -236,31 +275,31 @@ impl StackAllocator {
     /// already freed by an earlier reset.
     pub fn reset_to(&mut self, marker: Marker) -> Result<(), ResetError> {
         todo!(
-            "refuse a foreign marker, then one from an older generation or above the top; else release_to"
+            "the top is back at the marker's offset; ForeignMarker for another allocator's marker, AlreadyFreed for one above the top or from before a full reset, and then nothing changes"
         )
     }
 
     /// Runs `f` and then frees everything it allocated.
     pub fn scope<R>(&mut self, f: impl FnOnce(&StackAllocator) -> R) -> R {
         todo!(
-            "remember the top, run f with &*self, release_to the remembered top, return f's result"
+            "f's result; everything f allocated is freed when it returns, nothing allocated before it"
         )
     }
 
     /// Frees everything. Markers taken before become stale.
     pub fn reset(&mut self) {
-        todo!("release everything and start a new generation")
+        todo!("every byte is free again, and every marker taken before is stale")
     }
 
     /// Moves `top` back to `offset`, counting the reset and the peak.
     fn release_to(&mut self, offset: usize) {
-        todo!("note the peak, move top back to offset, count the reset")
+        todo!("top is at `offset`; the peak and the count of resets are up to date")
     }
     // ANCHOR_END: reset
 
     /// Bytes in use, alignment padding included.
     pub fn used(&self) -> usize {
-        todo!("the top")
+        todo!("bytes in use, padding included")
     }
 
     /// The size of the buffer, in bytes.
@@ -270,14 +309,24 @@ impl StackAllocator {
 
     /// Bytes not yet used. An allocation may need some of them for padding.
     pub fn remaining(&self) -> usize {
-        todo!("capacity minus used")
+        todo!("bytes not yet used")
     }
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> StackStats {
-        todo!("the counters; the peak is the larger of the recorded peak and the current top")
+        todo!("the counters; peak_used is the most bytes ever in use, now included")
     }
 }
+
+// ANCHOR: dangling
+/// A pointer for a zero-sized request: not null, aligned to `layout.align()`,
+/// and pointing at no memory, which a zero-sized value never reads or writes.
+fn dangling(layout: Layout) -> NonNull<u8> {
+    todo!(
+        "a pointer that is not null and is a multiple of layout.align(); it need not point into any allocation"
+    )
+}
+// ANCHOR_END: dangling
 
 impl fmt::Debug for StackAllocator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

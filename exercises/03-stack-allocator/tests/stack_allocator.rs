@@ -32,13 +32,25 @@ fn with_capacity_rejects_zero_bytes() {
     );
 }
 
+/// The largest capacity whose buffer, rounded up to whole chunks of
+/// `BUFFER_ALIGN` bytes, still spans at most `isize::MAX` bytes.
+const LARGEST_CAPACITY: usize = isize::MAX as usize - (BUFFER_ALIGN - 1);
+
 #[test]
-fn with_capacity_rejects_more_than_isize_max() {
-    for bytes in [isize::MAX as usize + 1, usize::MAX] {
+fn with_capacity_rejects_a_buffer_that_would_exceed_isize_max_once_rounded_up() {
+    for bytes in [
+        LARGEST_CAPACITY + 1,
+        isize::MAX as usize - 1,
+        isize::MAX as usize,
+        isize::MAX as usize + 1,
+        usize::MAX,
+    ] {
         assert_eq!(
             StackAllocator::with_capacity(bytes).err(),
             Some(ConfigError::TooLarge { bytes }),
-            "{bytes} bytes exceed isize::MAX, the largest allocation Rust allows"
+            "the buffer is made of whole {BUFFER_ALIGN}-byte chunks, so {bytes} bytes round up \
+             past isize::MAX, the largest allocation Rust allows: that is TooLarge, decided \
+             before asking for memory (and never an overflow in the rounding)"
         );
     }
 }
@@ -49,12 +61,15 @@ fn with_capacity_rejects_more_than_isize_max() {
     ignore = "Miri stops at huge allocations instead of failing them"
 )]
 fn with_capacity_reports_a_buffer_the_allocator_cannot_provide() {
-    assert_eq!(
-        StackAllocator::with_capacity(1 << 60).err(),
-        Some(ConfigError::OutOfMemory { bytes: 1 << 60 }),
-        "an exabyte passes the size checks but no machine has it; reserve with \
-         Vec::try_reserve_exact and report OutOfMemory instead of aborting"
-    );
+    for bytes in [1 << 60, LARGEST_CAPACITY] {
+        assert_eq!(
+            StackAllocator::with_capacity(bytes).err(),
+            Some(ConfigError::OutOfMemory { bytes }),
+            "{bytes} bytes fit in isize::MAX even rounded up to whole chunks, so they are not \
+             TooLarge, but no machine has them: ask for the buffer in a way that can fail and \
+             report OutOfMemory instead of aborting"
+        );
+    }
 }
 
 #[test]
@@ -297,25 +312,98 @@ fn exhaustion_is_an_error_that_says_what_was_requested_and_what_remained() {
         stack.alloc(()).is_ok(),
         "a zero-sized value needs no room, even when full"
     );
+    assert_eq!(
+        stack.stats().failed,
+        2,
+        "the u64 and the byte that did not fit are the two refusals"
+    );
+}
+
+#[test]
+fn padding_larger_than_what_remains_is_refused_not_an_underflow() {
+    let stack = stack(12);
+    stack.alloc([0_u8; 9]).expect("9 of 12 bytes fit");
+    assert_eq!(
+        stack.alloc(0_u64),
+        Err(AllocError::OutOfSpace {
+            requested: 8,
+            align: 8,
+            remaining: 3,
+        }),
+        "a u64 after 9 bytes needs 7 bytes of padding but only 3 remain; compare the end of \
+         the value with the capacity rather than subtracting the padding from what remains"
+    );
+    assert_eq!(stack.used(), 9, "a refused allocation changes nothing");
+}
+
+#[test]
+fn zero_sized_requests_always_succeed_and_use_no_room() {
+    #[derive(Clone, Copy)]
+    #[repr(align(64))]
+    struct AlignedNothing;
+
+    let stack = stack(16);
+    stack.alloc(1_u8).expect("room for a byte"); // the top is now misaligned
+    let empty = range_of(stack.alloc_slice_copy::<u64>(&[]).expect("nothing fits")).start;
+    let aligned = range_of(stack.alloc(AlignedNothing).expect("nothing fits")).start;
+    assert_eq!(
+        (empty % 8, aligned % 64),
+        (0, 0),
+        "even a zero-sized value gets a pointer aligned for its type"
+    );
+    assert_eq!(
+        stack.used(),
+        1,
+        "a zero-sized request takes no bytes and no padding: the top must not move"
+    );
+    stack.alloc([0_u8; 15]).expect("the other 15 bytes fit");
+    let page = Layout::from_size_align(0, 4096).expect("a valid layout");
+    let nothing = stack
+        .alloc_layout(page)
+        .expect("a full buffer still has room for nothing, whatever its alignment");
+    assert_eq!(
+        nothing.as_ptr() as usize % 4096,
+        0,
+        "a zero-sized request aligned to 4096 gets an address that is a multiple of 4096"
+    );
+    stack
+        .alloc(AlignedNothing)
+        .expect("a full buffer still has room for a zero-sized value aligned to 64");
+    assert_eq!(
+        (stack.used(), stack.stats().allocs, stack.stats().failed),
+        (16, 6, 0),
+        "six allocations succeeded, four of them zero-sized, and none was refused"
+    );
 }
 
 #[test]
 fn huge_requests_are_errors_never_panics_or_ub() {
     let stack = stack(64);
     let biggest = Layout::from_size_align(isize::MAX as usize, 1).expect("the largest layout");
-    assert!(
-        matches!(
-            stack.alloc_layout(biggest),
-            Err(AllocError::OutOfSpace { .. })
-        ),
-        "isize::MAX bytes cannot fit in 64; the end offset must be computed with checked_add"
+    assert_eq!(
+        stack.alloc_layout(biggest),
+        Err(AllocError::OutOfSpace {
+            requested: isize::MAX as usize,
+            align: 1,
+            remaining: 64,
+        }),
+        "isize::MAX bytes cannot fit in 64. No checked_add is needed: the top is at most the \
+         capacity, and a Layout keeps size plus alignment padding within isize::MAX, so the \
+         end offset cannot overflow; it is simply larger than the capacity"
     );
     stack.alloc(1_u8).expect("room");
     let aligned = Layout::from_size_align(isize::MAX as usize - 4095, 4096).expect("valid");
-    assert!(
-        stack.alloc_layout(aligned).is_err(),
-        "huge size plus alignment padding must not overflow into a small, wrong offset"
+    assert_eq!(
+        stack.alloc_layout(aligned),
+        Err(AllocError::OutOfSpace {
+            requested: isize::MAX as usize - 4095,
+            align: 4096,
+            remaining: 63,
+        }),
+        "a huge size plus 4095 bytes of padding is still below usize::MAX, so the end offset \
+         is exact and larger than the capacity: refuse it"
     );
+    assert_eq!(stack.used(), 1, "refused requests change nothing");
     let nothing: Vec<()> = vec![(); usize::MAX];
     let copied = stack
         .alloc_slice_copy(&nothing)
@@ -413,12 +501,38 @@ fn reset_to_rejects_a_marker_whose_memory_was_already_freed() {
     let before_reset = stack.marker();
     stack.reset();
     stack.alloc([0_u8; 48]).expect("room");
-    assert!(
-        matches!(
-            stack.reset_to(before_reset),
-            Err(ResetError::AlreadyFreed { .. })
-        ),
-        "a full reset frees every marker taken before it, even if the top has grown past them"
+    assert_eq!(
+        stack.reset_to(before_reset),
+        Err(ResetError::AlreadyFreed {
+            offset: 32,
+            used: 48
+        }),
+        "a full reset frees every marker taken before it, even when the top has grown past \
+         them: the marker's generation is older than the allocator's"
+    );
+    assert_eq!(stack.used(), 48, "a refused reset must change nothing");
+}
+
+#[test]
+fn a_marker_below_the_top_of_the_same_generation_is_accepted() {
+    // What AlreadyFreed promises, exactly: it catches a marker above the top
+    // or from before a full reset. A marker freed by a reset to an earlier
+    // marker is accepted again once the top has grown back past it; resetting
+    // to it then frees whatever lies above its offset now, which is safe.
+    let mut stack = stack(64);
+    let outer = stack.marker();
+    stack.alloc([0_u8; 8]).expect("room");
+    let inner = stack.marker();
+    stack.reset_to(outer).expect("valid");
+    stack.alloc([0_u8; 24]).expect("room");
+    stack.reset_to(inner).expect(
+        "the inner marker's offset (8) is below the top (24) and no full reset came \
+                 after it, so reset_to cannot tell it was freed and must accept it",
+    );
+    assert_eq!(
+        stack.used(),
+        8,
+        "resetting to a marker moves the top to the marker's offset"
     );
 }
 
@@ -502,6 +616,18 @@ fn stats_count_allocs_failures_resets_and_the_peak() {
         },
         "3 allocations succeeded and 1 failed; a reset_to and a scope make 2 resets; \
          32 bytes were in use at the peak and 20 are now"
+    );
+}
+
+#[test]
+fn debug_shows_the_capacity_and_the_bytes_in_use() {
+    let stack = stack(100);
+    stack.alloc([0_u8; 30]).expect("room");
+    let debug = format!("{stack:?}");
+    assert!(
+        debug.contains("100") && debug.contains("30"),
+        "{{:?}} of an allocator should show its capacity (100) and what is in use (30), \
+         but it printed {debug:?}"
     );
 }
 

@@ -52,6 +52,10 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 /// every run.
 pub const BUFFER_ALIGN: usize = 64;
 
+/// The largest capacity whose buffer, rounded up to whole chunks of
+/// [`BUFFER_ALIGN`] bytes, still spans at most `isize::MAX` bytes.
+const MAX_CAPACITY: usize = isize::MAX as usize - (BUFFER_ALIGN - 1);
+
 /// The unit the buffer is made of: 64 bytes aligned to 64. `UnsafeCell`
 /// because allocations write through `&self`; `MaybeUninit` because bytes not
 /// yet handed out hold nothing. Together they make the allocator `!Sync`.
@@ -93,14 +97,19 @@ pub struct StackAllocator {
 }
 // ANCHOR_END: allocator
 
+// ANCHOR: marker
 /// A saved position of a [`StackAllocator`]: reset to it to free everything
 /// allocated after it was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Marker {
+    /// The allocator it was taken from.
     allocator: u64,
+    /// That allocator's generation then: how many full resets it had seen.
     generation: u64,
+    /// The top then.
     offset: usize,
 }
+// ANCHOR_END: marker
 
 /// Counters describing an allocator's life so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -117,12 +126,15 @@ pub struct StackStats {
     pub resets: u64,
 }
 
+// ANCHOR: errors
 /// Why [`StackAllocator::with_capacity`] refused to build an allocator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigError {
     /// A buffer of zero bytes could hold nothing.
     ZeroCapacity,
-    /// More than `isize::MAX` bytes, the most one Rust allocation may span.
+    /// The buffer would span more than `isize::MAX` bytes, the most one Rust
+    /// allocation may span, once `bytes` is rounded up to whole chunks of
+    /// [`BUFFER_ALIGN`]: any capacity above `isize::MAX - (BUFFER_ALIGN - 1)`.
     TooLarge {
         /// The requested capacity.
         bytes: usize,
@@ -137,7 +149,8 @@ pub enum ConfigError {
 /// Why an allocation was refused. The allocator is unchanged by a refusal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AllocError {
-    /// The buffer has too little room left for the request and its alignment.
+    /// The buffer has too little room left for the request and its alignment
+    /// padding. A zero-sized request is never refused.
     OutOfSpace {
         /// The bytes asked for.
         requested: usize,
@@ -153,8 +166,14 @@ pub enum AllocError {
 pub enum ResetError {
     /// The marker was taken from a different allocator.
     ForeignMarker,
-    /// The memory after the marker was already freed: by a reset to an
-    /// earlier marker, or by a full reset.
+    /// The marker is certainly stale: its offset is above the current top
+    /// (a reset to an earlier point freed it, and the top has not grown back
+    /// past it), or a full [`StackAllocator::reset`] came after it was taken.
+    ///
+    /// Not every stale marker is caught. Once the top has grown back past a
+    /// marker that a reset to an earlier marker freed, the marker is accepted
+    /// again and frees whatever now lies above its offset. That is a logic
+    /// error in the caller, never unsound: no reference survives a reset.
     AlreadyFreed {
         /// Where the marker points.
         offset: usize,
@@ -162,27 +181,36 @@ pub enum ResetError {
         used: usize,
     },
 }
+// ANCHOR_END: errors
 
 impl StackAllocator {
+    // ANCHOR: with_capacity
     /// Creates an allocator with a buffer of `bytes` bytes: the only heap
     /// allocation it ever makes.
     ///
     /// # Errors
-    /// A [`ConfigError`] for zero bytes, more than `isize::MAX`, or a buffer
-    /// the global allocator cannot provide.
+    /// [`ConfigError::ZeroCapacity`] for 0 bytes; [`ConfigError::TooLarge`]
+    /// when the buffer, rounded up to whole chunks of [`BUFFER_ALIGN`] bytes,
+    /// would exceed `isize::MAX` bytes; [`ConfigError::OutOfMemory`] when the
+    /// global allocator cannot provide it. Never a panic or an abort.
     ///
     /// ```
     /// use stack_allocator::{ConfigError, StackAllocator};
     ///
     /// assert_eq!(StackAllocator::with_capacity(1024)?.capacity(), 1024);
     /// assert_eq!(StackAllocator::with_capacity(0).err(), Some(ConfigError::ZeroCapacity));
+    /// let too_large = isize::MAX as usize - 10; // rounds up past isize::MAX
+    /// assert_eq!(
+    ///     StackAllocator::with_capacity(too_large).err(),
+    ///     Some(ConfigError::TooLarge { bytes: too_large })
+    /// );
     /// # Ok::<(), ConfigError>(())
     /// ```
     pub fn with_capacity(bytes: usize) -> Result<Self, ConfigError> {
         if bytes == 0 {
             return Err(ConfigError::ZeroCapacity);
         }
-        if bytes > isize::MAX as usize {
+        if bytes > MAX_CAPACITY {
             return Err(ConfigError::TooLarge { bytes });
         }
         let chunks = bytes.div_ceil(BUFFER_ALIGN);
@@ -203,14 +231,20 @@ impl StackAllocator {
             resets: 0,
         })
     }
+    // ANCHOR_END: with_capacity
 
     // ANCHOR: alloc_layout
     /// Reserves memory for `layout`: `layout.size()` bytes at an address that
     /// is a multiple of `layout.align()`. The bytes are uninitialised.
     ///
+    /// A zero-sized request always succeeds and uses no room, whatever its
+    /// alignment: it gets a dangling pointer that is well aligned and not
+    /// null, as `Box` and `Vec` give zero-sized types, and the top stays put.
+    ///
     /// # Errors
     /// [`AllocError::OutOfSpace`] when the rest of the buffer, after padding
-    /// for alignment, is too small. Nothing changes then.
+    /// for alignment, is too small. Nothing changes then but the count of
+    /// failures.
     ///
     /// ```
     /// use std::alloc::Layout;
@@ -218,17 +252,26 @@ impl StackAllocator {
     /// let stack = stack_allocator::StackAllocator::with_capacity(8192)?;
     /// let page = stack.alloc_layout(Layout::from_size_align(100, 4096).unwrap()).unwrap();
     /// assert_eq!(page.as_ptr() as usize % 4096, 0);
+    /// let used = stack.used();
+    /// let nothing = stack.alloc_layout(Layout::from_size_align(0, 4096).unwrap()).unwrap();
+    /// assert_eq!((nothing.as_ptr() as usize % 4096, stack.used()), (0, used));
     /// # Ok::<(), stack_allocator::ConfigError>(())
     /// ```
     #[inline]
     pub fn alloc_layout(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        if layout.size() == 0 {
+            self.allocs.set(self.allocs.get() + 1);
+            return Ok(dangling(layout));
+        }
         let top = self.top.get();
         let address = self.base().as_ptr().addr() + top;
         // The bytes from `address` up to the next multiple of the alignment.
         let padding = address.wrapping_neg() & (layout.align() - 1);
-        // No overflow is possible: `top <= capacity <= isize::MAX`, and a
-        // `Layout` promises `size + align - 1 <= isize::MAX`, so the sum is at
-        // most `2 * isize::MAX < usize::MAX`.
+        // No overflow is possible, so no `checked_add`: `top <= capacity <=
+        // isize::MAX`, `padding <= align - 1`, and a `Layout` promises that
+        // its size rounded up to its alignment stays within `isize::MAX`, so
+        // `size + align - 1 <= isize::MAX`. The sum is at most
+        // `2 * isize::MAX < usize::MAX`.
         let start = top + padding;
         let end = start + layout.size();
         if end > self.capacity {
@@ -243,6 +286,7 @@ impl StackAllocator {
     }
     // ANCHOR_END: alloc_layout
 
+    // ANCHOR: base
     /// The buffer's first byte, with the provenance of the whole buffer.
     #[inline]
     fn base(&self) -> NonNull<u8> {
@@ -259,6 +303,7 @@ impl StackAllocator {
             remaining: self.remaining(),
         }
     }
+    // ANCHOR_END: base
 
     // ANCHOR: alloc
     /// Moves `value` into the buffer and returns a reference to it. The value
@@ -484,6 +529,15 @@ impl StackAllocator {
     }
 }
 
+// ANCHOR: dangling
+/// A pointer for a zero-sized request: not null, aligned to `layout.align()`,
+/// and pointing at no memory, which a zero-sized value never reads or writes.
+fn dangling(layout: Layout) -> NonNull<u8> {
+    // SAFETY: an alignment is at least 1, so the address is not null.
+    unsafe { NonNull::new_unchecked(std::ptr::without_provenance_mut(layout.align())) }
+}
+// ANCHOR_END: dangling
+
 impl fmt::Debug for StackAllocator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StackAllocator")
@@ -499,7 +553,8 @@ impl fmt::Display for ConfigError {
             Self::ZeroCapacity => write!(f, "a stack allocator needs at least 1 byte"),
             Self::TooLarge { bytes } => write!(
                 f,
-                "{bytes} bytes exceed isize::MAX, the largest allocation Rust allows"
+                "{bytes} bytes, rounded up to whole {BUFFER_ALIGN}-byte chunks, exceed isize::MAX, \
+                 the largest allocation Rust allows"
             ),
             Self::OutOfMemory { bytes } => {
                 write!(

@@ -1,0 +1,10 @@
+//! One module per command, named as on the command line.
+
+pub mod book;
+pub mod check;
+pub mod hint;
+pub mod measured;
+pub mod status;
+pub mod stub;
+pub mod verify;
+pub mod watch;

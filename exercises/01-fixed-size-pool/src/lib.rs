@@ -51,11 +51,13 @@ const NIL: usize = usize::MAX;
 /// slab:      [ block 0 ][ block 1 ][ block 2 ][ block 3 ]
 ///              in use     free: 3    in use     free: NIL
 ///                         ^
-/// free_head = 1 ----------+    (a free block's first word holds the next free index)
+/// free_head = 1 ----------+
 /// ```
+///
+/// A free block's first word holds the index of the next free block.
 pub struct FixedSizePool {
     /// `capacity` blocks of `words_per_block` words each, allocated once.
-    /// `Cell` lets `&self` methods rewrite free-list links, and makes the pool `!Sync`.
+    /// `Cell` lets `&self` methods rewrite the links, and makes the pool `!Sync`.
     slab: Box<[Cell<usize>]>,
     /// The size callers asked for; every [`Block`] is exactly this long.
     block_size: usize,
@@ -107,7 +109,8 @@ pub enum ConfigError {
     ZeroBlockSize,
     /// A pool with no blocks could hand out nothing.
     ZeroCapacity,
-    /// `block_size * capacity` does not fit in a `usize`.
+    /// The slab's size, `capacity` blocks of `block_size` bytes rounded up to
+    /// whole words, does not fit in a `usize`.
     SizeOverflow {
         /// The requested block size, in bytes.
         block_size: usize,
@@ -135,9 +138,9 @@ impl FixedSizePool {
     ///
     /// # Errors
     /// - `ZeroBlockSize` / `ZeroCapacity` when an argument is zero;
-    /// - `SizeOverflow` when `block_size * capacity` (or the slab size after
-    ///   rounding blocks up to whole words) overflows `usize`;
-    /// - `TooLarge` when the slab would exceed `isize::MAX` bytes;
+    /// - `SizeOverflow` when the slab's size in bytes, `capacity` blocks of
+    ///   `block_size` rounded up to whole words, overflows `usize`;
+    /// - `TooLarge` when that size exceeds `isize::MAX` bytes;
     /// - `OutOfMemory` when the allocator cannot provide the slab: reported
     ///   as an error, not an abort of the process.
     pub fn new(block_size: usize, capacity: usize) -> Result<Self, ConfigError> {

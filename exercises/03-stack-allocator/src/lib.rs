@@ -271,8 +271,9 @@ impl StackAllocator {
     ///
     /// # Errors
     /// [`ResetError::ForeignMarker`] for another allocator's marker;
-    /// [`ResetError::AlreadyFreed`] when the memory after the marker was
-    /// already freed by an earlier reset.
+    /// [`ResetError::AlreadyFreed`] for a marker above the top or taken
+    /// before the last full [`StackAllocator::reset`] (that variant says
+    /// which stale markers slip through). Nothing changes then.
     pub fn reset_to(&mut self, marker: Marker) -> Result<(), ResetError> {
         todo!(
             "the top is back at the marker's offset; ForeignMarker for another allocator's marker, AlreadyFreed for one above the top or from before a full reset, and then nothing changes"

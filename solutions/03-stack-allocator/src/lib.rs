@@ -403,8 +403,9 @@ impl StackAllocator {
     ///
     /// # Errors
     /// [`ResetError::ForeignMarker`] for another allocator's marker;
-    /// [`ResetError::AlreadyFreed`] when the memory after the marker was
-    /// already freed by an earlier reset.
+    /// [`ResetError::AlreadyFreed`] for a marker above the top or taken
+    /// before the last full [`StackAllocator::reset`] (that variant says
+    /// which stale markers slip through). Nothing changes then.
     ///
     /// ```
     /// let mut stack = stack_allocator::StackAllocator::with_capacity(64)?;

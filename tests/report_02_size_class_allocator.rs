@@ -178,7 +178,7 @@ fn mixed_workload_report(heap: &SizeClassAllocator) -> String {
     writeln!(report, "\nheap allocations (dhat)").unwrap();
     writeln!(
         report,
-        "SizeClassAllocator   {pool_heap_allocs:>6}  (spans, large requests, growing free stacks)"
+        "SizeClassAllocator   {pool_heap_allocs:>6}  (spans, large requests, growing free stacks and span lists)"
     )
     .unwrap();
     writeln!(report, "Vec per request      {std_heap_allocs:>6}").unwrap();

@@ -61,6 +61,7 @@ const GO_CLASSES: [(usize, usize); 66] = [
 ];
 // ANCHOR_END: go_classes
 
+// ANCHOR: layout
 /// An allocator that rounds every request up to a size class.
 pub struct SizeClassAllocator {
     /// The class sizes, strictly increasing.
@@ -137,6 +138,7 @@ enum Memory {
     /// A zero-byte request: no memory at all.
     Empty,
 }
+// ANCHOR_END: layout
 
 /// Totals over the allocator's life, and what is live now.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -175,6 +177,7 @@ pub struct ClassStats {
     pub span_bytes: usize,
 }
 
+// ANCHOR: errors
 /// Why [`SizeClassAllocator::with_classes`] refused a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigError {
@@ -203,6 +206,7 @@ pub enum ConfigError {
         size: usize,
     },
 }
+// ANCHOR_END: errors
 
 impl SizeClassAllocator {
     /// An allocator with Go's 66 size classes, from 8 bytes to 32 KiB.
@@ -401,6 +405,7 @@ impl fmt::Debug for Allocation<'_> {
     }
 }
 
+// ANCHOR: validate
 /// Checks a class table: non-empty, not too many, no zero, strictly
 /// increasing, not too big; the first problem in that order is the error.
 fn validate(sizes: &[usize]) -> Result<(), ConfigError> {
@@ -416,6 +421,7 @@ fn pages_per_span(size: usize) -> usize {
         "the fewest pages whose leftover tail, after as many word-rounded blocks as fit, is at most an eighth of the span"
     )
 }
+// ANCHOR_END: validate
 
 // ANCHOR: lookup_table
 /// Builds the size-to-class table. Every class is a multiple of the granule

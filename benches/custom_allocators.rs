@@ -7,19 +7,22 @@
 //! store it as two halves and reload it as one, a store-forwarding stall that
 //! costs more than the pool itself (the `fixed_size_pool_by_value` id shows it).
 //! `cargo bench --features learner` adds the learner's crates as `learner/…`.
+//!
+//! The rows are written once, in [`rows`]: criterion times them here, and
+//! `benches/alloc_counts.rs` counts their heap allocations in another process.
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use bumpalo::Bump;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use fixed_size_pool::FixedSizePool;
 use size_class_allocator::SizeClassAllocator;
 use slab::Slab;
 use stack_allocator::StackAllocator;
 
+#[path = "common/mod.rs"]
 mod common;
-use common::ready;
+use crate::common::{Driver, Timed, ready};
 
 /// The block size every id in this group uses.
 const BLOCK: usize = 64;
@@ -32,50 +35,38 @@ const MIXED_SIZES: [usize; 7] = [16, 64, 200, 512, 1500, 4096, 8192];
 /// Bump allocators are reset after this many 64-byte values.
 const FRAME: usize = 4096;
 
-fn custom_allocators(c: &mut Criterion) {
-    let mut group = c.benchmark_group("custom_allocators");
-    group
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-
+/// Every row of the group, run by `d`.
+pub fn rows(d: &mut impl Driver) {
     if let Some(pool) = ready("fixed_size_pool", || {
         let pool = FixedSizePool::new(BLOCK, CAPACITY).expect("a valid pool");
         drop(pool.alloc().expect("a fresh pool has a free block"));
         pool
     }) {
         // ANCHOR: fixed_size_pool
-        group.bench_function("fixed_size_pool", |b| {
-            b.iter(|| {
-                let block = pool.alloc();
-                black_box(&block);
-            });
+        d.run("fixed_size_pool", 1, || {
+            let block = pool.alloc();
+            black_box(&block);
         });
         // ANCHOR_END: fixed_size_pool
 
         // ANCHOR: by_value
-        group.bench_function("fixed_size_pool_by_value", |b| {
-            b.iter(|| black_box(pool.alloc()));
-        });
+        d.run("fixed_size_pool_by_value", 1, || black_box(pool.alloc()));
         // ANCHOR_END: by_value
     }
 
     // ANCHOR: standard_allocation
-    group.bench_function("standard_allocation", |b| {
-        b.iter(|| {
-            let boxed = Box::new([0u8; BLOCK]);
-            black_box(&boxed);
-        });
+    d.run("standard_allocation", 1, || {
+        let boxed = Box::new([0u8; BLOCK]);
+        black_box(&boxed);
     });
     // ANCHOR_END: standard_allocation
 
     // ANCHOR: slab
     let mut slab = Slab::with_capacity(CAPACITY);
-    group.bench_function("slab", |b| {
-        b.iter(|| {
-            let key = slab.insert([0u8; BLOCK]);
-            black_box(&key);
-            black_box(&slab.remove(key));
-        });
+    d.run("slab", 1, || {
+        let key = slab.insert([0u8; BLOCK]);
+        black_box(&key);
+        black_box(&slab.remove(key));
     });
     // ANCHOR_END: slab
 
@@ -86,22 +77,18 @@ fn custom_allocators(c: &mut Criterion) {
     }) {
         // ANCHOR: size_class_allocator
         let mut sizes = MIXED_SIZES.iter().copied().cycle();
-        group.bench_function("size_class_allocator", |b| {
-            b.iter(|| {
-                let allocation = heap.alloc(black_box(sizes.next().unwrap_or(64)));
-                black_box(&allocation);
-            });
+        d.run("size_class_allocator", 1, || {
+            let allocation = heap.alloc(black_box(sizes.next().unwrap_or(64)));
+            black_box(&allocation);
         });
         // ANCHOR_END: size_class_allocator
     }
 
     // ANCHOR: standard_allocation_mixed
     let mut sizes = MIXED_SIZES.iter().copied().cycle();
-    group.bench_function("standard_allocation_mixed", |b| {
-        b.iter(|| {
-            let allocation: Vec<u8> = Vec::with_capacity(black_box(sizes.next().unwrap_or(64)));
-            black_box(&allocation);
-        });
+    d.run("standard_allocation_mixed", 1, || {
+        let allocation: Vec<u8> = Vec::with_capacity(black_box(sizes.next().unwrap_or(64)));
+        black_box(&allocation);
     });
     // ANCHOR_END: standard_allocation_mixed
 
@@ -112,11 +99,9 @@ fn custom_allocators(c: &mut Criterion) {
         heap
     }) {
         let mut sizes = MIXED_SIZES.iter().copied().cycle();
-        group.bench_function("learner/size_class_allocator", |b| {
-            b.iter(|| {
-                let allocation = heap.alloc(black_box(sizes.next().unwrap_or(64)));
-                black_box(&allocation);
-            });
+        d.run("learner/size_class_allocator", 1, || {
+            let allocation = heap.alloc(black_box(sizes.next().unwrap_or(64)));
+            black_box(&allocation);
         });
     }
 
@@ -127,19 +112,14 @@ fn custom_allocators(c: &mut Criterion) {
         drop(pool.alloc());
         pool
     }) {
-        group.bench_function("learner/fixed_size_pool", |b| {
-            b.iter(|| {
-                let block = pool.alloc();
-                black_box(&block);
-            });
+        d.run("learner/fixed_size_pool", 1, || {
+            let block = pool.alloc();
+            black_box(&block);
         });
     }
 
-    // Bump allocators run one whole frame per iteration: FRAME allocations,
-    // then one reset. Criterion divides by the FRAME elements, so the figure
-    // is per allocation, reset included.
-    group.throughput(Throughput::Elements(FRAME as u64));
-
+    // Bump allocators run one whole frame per call: FRAME allocations, then
+    // one reset. The figures are per allocation, reset included.
     if let Some(mut stack) = ready("stack_allocator", || {
         let mut stack = StackAllocator::with_capacity(BLOCK * FRAME).expect("a valid capacity");
         let _ = stack.alloc([0u8; BLOCK]).expect("room for one value");
@@ -147,28 +127,24 @@ fn custom_allocators(c: &mut Criterion) {
         stack
     }) {
         // ANCHOR: stack_allocator
-        group.bench_function("stack_allocator", |b| {
-            b.iter(|| {
-                for _ in 0..FRAME {
-                    if let Ok(value) = stack.alloc([0u8; BLOCK]) {
-                        black_box(value);
-                    }
+        d.run("stack_allocator", FRAME as u64, || {
+            for _ in 0..FRAME {
+                if let Ok(value) = stack.alloc([0u8; BLOCK]) {
+                    black_box(value);
                 }
-                stack.reset();
-            });
+            }
+            stack.reset();
         });
         // ANCHOR_END: stack_allocator
     }
 
     // ANCHOR: bumpalo
     let mut bump = Bump::with_capacity(BLOCK * FRAME);
-    group.bench_function("bumpalo", |b| {
-        b.iter(|| {
-            for _ in 0..FRAME {
-                black_box(bump.alloc([0u8; BLOCK]));
-            }
-            bump.reset();
-        });
+    d.run("bumpalo", FRAME as u64, || {
+        for _ in 0..FRAME {
+            black_box(bump.alloc([0u8; BLOCK]));
+        }
+        bump.reset();
     });
     // ANCHOR_END: bumpalo
 
@@ -180,19 +156,21 @@ fn custom_allocators(c: &mut Criterion) {
         stack.reset();
         stack
     }) {
-        group.bench_function("learner/stack_allocator", |b| {
-            b.iter(|| {
-                for _ in 0..FRAME {
-                    if let Ok(value) = stack.alloc([0u8; BLOCK]) {
-                        black_box(value);
-                    }
+        d.run("learner/stack_allocator", FRAME as u64, || {
+            for _ in 0..FRAME {
+                if let Ok(value) = stack.alloc([0u8; BLOCK]) {
+                    black_box(value);
                 }
-                stack.reset();
-            });
+            }
+            stack.reset();
         });
     }
+}
 
-    group.finish();
+fn custom_allocators(c: &mut Criterion) {
+    let mut timed = Timed::new(c, "custom_allocators");
+    rows(&mut timed);
+    timed.finish();
 }
 
 criterion_group!(benches, custom_allocators);

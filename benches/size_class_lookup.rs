@@ -2,11 +2,18 @@
 //! of a request in Go's 66-class table. The workload is 1,024 request sizes
 //! spread over 1 B to 32 KiB, looked up in turn.
 
+//!
+//! The rows are written once, in [`rows`]: criterion times them here, and
+//! `benches/alloc_counts.rs` counts their heap allocations in another process.
+
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use size_class_allocator::SizeClassAllocator;
+
+#[path = "common/mod.rs"]
+mod common;
+use crate::common::{Driver, Timed};
 
 /// 1,024 request sizes from 1 to 32,768 bytes, from a fixed pseudo-random
 /// sequence, so every run looks up the same sizes.
@@ -22,41 +29,38 @@ fn request_sizes() -> Vec<usize> {
         .collect()
 }
 
-fn size_class_lookup(c: &mut Criterion) {
-    let mut group = c.benchmark_group("size_class_lookup");
-    group
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+/// Every row of the group, run by `d`.
+pub fn rows(d: &mut impl Driver) {
     let heap = SizeClassAllocator::new();
     let classes = heap.classes().to_vec();
     let sizes = request_sizes();
 
     // ANCHOR: lookups
     let mut next = sizes.iter().copied().cycle();
-    group.bench_function("lookup_table", |b| {
-        b.iter(|| heap.class_for(black_box(next.next().unwrap_or(1))));
+    d.run("lookup_table", 1, || {
+        heap.class_for(black_box(next.next().unwrap_or(1)))
     });
 
     let mut next = sizes.iter().copied().cycle();
-    group.bench_function("linear_scan", |b| {
-        b.iter(|| {
-            let size = black_box(next.next().unwrap_or(1));
-            classes.iter().copied().find(|&class| class >= size)
-        });
+    d.run("linear_scan", 1, || {
+        let size = black_box(next.next().unwrap_or(1));
+        classes.iter().copied().find(|&class| class >= size)
     });
 
     let mut next = sizes.iter().copied().cycle();
-    group.bench_function("binary_search", |b| {
-        b.iter(|| {
-            let size = black_box(next.next().unwrap_or(1));
-            classes
-                .get(classes.partition_point(|&class| class < size))
-                .copied()
-        });
+    d.run("binary_search", 1, || {
+        let size = black_box(next.next().unwrap_or(1));
+        classes
+            .get(classes.partition_point(|&class| class < size))
+            .copied()
     });
     // ANCHOR_END: lookups
+}
 
-    group.finish();
+fn size_class_lookup(c: &mut Criterion) {
+    let mut timed = Timed::new(c, "size_class_lookup");
+    rows(&mut timed);
+    timed.finish();
 }
 
 criterion_group!(benches, size_class_lookup);

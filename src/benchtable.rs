@@ -63,6 +63,42 @@ pub fn measured_ids(root: &Path, group: &str) -> Vec<String> {
     ids
 }
 
+/// Heap allocations and bytes per operation of each id in `group`, as
+/// `cargo bench --bench alloc_counts` counted them; empty when it has not run.
+pub fn alloc_counts(root: &Path, group: &str) -> std::collections::BTreeMap<String, (f64, f64)> {
+    let path = root
+        .join("target/workbook/allocs")
+        .join(format!("{group}.json"));
+    let Ok(text) = fs::read_to_string(path) else {
+        return Default::default();
+    };
+    let Ok(serde_json::Value::Object(rows)) = serde_json::from_str(&text) else {
+        return Default::default();
+    };
+    rows.into_iter()
+        .filter_map(|(id, row)| {
+            Some((
+                id,
+                (
+                    row["allocs_per_op"].as_f64()?,
+                    row["bytes_per_op"].as_f64()?,
+                ),
+            ))
+        })
+        .collect()
+}
+
+/// A per-operation count as Go prints it, but with real fractions: `0`, `1`,
+/// `0.001`, `2083`.
+pub fn per_op(value: f64) -> String {
+    if value >= 100.0 || value == value.trunc() {
+        format!("{value:.0}")
+    } else {
+        let text = format!("{value:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
 /// Figures written more than this long before the group's newest one come
 /// from an earlier run, and are not compared with it.
 const SAME_RUN: std::time::Duration = std::time::Duration::from_secs(30 * 60);
@@ -130,17 +166,36 @@ pub fn render(root: &Path, group: &str) -> Result<String> {
         machine(),
         today()
     )?;
-    writeln!(page, "| bench id | median time per operation |")?;
-    writeln!(page, "|---|---:|")?;
+    let counts = alloc_counts(root, group);
+    writeln!(page, "| bench id | ns/op | allocs/op | B/op |")?;
+    writeln!(page, "|---|---:|---:|---:|")?;
     for id in &ids {
         let per = match elements(root, group, id)? {
             1 => String::new(),
             n => format!(" (an iteration does {n}; the time is per one)"),
         };
+        let (allocs, bytes) = counts
+            .get(id)
+            .map_or(("—".to_owned(), "—".to_owned()), |&(a, b)| {
+                (per_op(a), per_op(b))
+            });
         writeln!(
             page,
-            "| `{id}` | {:.2} ns{per} |",
+            "| `{id}` | {:.2}{per} | {allocs} | {bytes} |",
             median_ns(root, group, id)?
+        )?;
+    }
+    if counts.is_empty() {
+        writeln!(
+            page,
+            "\nallocs/op and B/op are missing: run `cargo bench --bench alloc_counts` too."
+        )?;
+    } else {
+        writeln!(
+            page,
+            "\nallocs/op and B/op: heap allocations (a `realloc` counts as one) and bytes \
+             asked for per operation, counted by `cargo bench --bench alloc_counts` in a \
+             process of its own, running the same rows."
         )?;
     }
     if !missing.is_empty() {
@@ -254,7 +309,10 @@ mod tests {
         measure(&root, "custom_allocators", "slab", 4.0, yesterday);
 
         let page = render(&root, "custom_allocators").unwrap();
-        assert!(page.contains("| `fixed_size_pool` | 2.00 ns |"), "{page}");
+        assert!(
+            page.contains("| `fixed_size_pool` | 2.00 | — | — |"),
+            "{page}"
+        );
         assert!(
             !page.contains("| `slab` |"),
             "an old figure is left out: {page}"
@@ -275,6 +333,15 @@ mod tests {
             assert!(not_measured.contains(id), "{id} in {not_measured}");
         }
         fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn counts_per_operation_keep_their_fractions() {
+        assert_eq!(per_op(0.0), "0");
+        assert_eq!(per_op(1.0), "1");
+        assert_eq!(per_op(0.001), "0.001");
+        assert_eq!(per_op(0.25), "0.25");
+        assert_eq!(per_op(2082.857), "2083");
     }
 
     #[test]

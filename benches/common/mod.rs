@@ -1,4 +1,49 @@
-//! What every bench target shares.
+//! What every bench target shares: how a row is built ([`ready`]) and how it
+//! is run ([`Driver`]). Each group's rows are written once, against
+//! [`Driver`], and run twice: timed by criterion (`benches/GROUP.rs`) and
+//! counted by a counting allocator in another process (`benches/alloc_counts.rs`),
+//! so counting never slows the timed loop.
+
+#![allow(dead_code)] // each bench target uses its own part of this module
+
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput};
+
+/// Runs one bench row's routine: times it, or counts its heap allocations.
+pub trait Driver {
+    /// Runs `routine`, which performs `elements` operations per call, as bench `id`.
+    fn run<R>(&mut self, id: &str, elements: u64, routine: impl FnMut() -> R);
+}
+
+/// Times rows with criterion, in one benchmark group.
+pub struct Timed<'c> {
+    group: BenchmarkGroup<'c, WallTime>,
+}
+
+impl<'c> Timed<'c> {
+    /// A criterion group named `group`, with the workbook's warm-up and measurement times.
+    pub fn new(c: &'c mut Criterion, group: &str) -> Self {
+        let mut group = c.benchmark_group(group);
+        group
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3));
+        Self { group }
+    }
+
+    /// Ends the group: criterion writes its summary.
+    pub fn finish(self) {
+        self.group.finish();
+    }
+}
+
+impl Driver for Timed<'_> {
+    fn run<R>(&mut self, id: &str, elements: u64, mut routine: impl FnMut() -> R) {
+        self.group.throughput(Throughput::Elements(elements));
+        self.group.bench_function(id, |b| b.iter(&mut routine));
+    }
+}
 
 /// Builds one bench row's subject and tries it out once, or says why the row
 /// is skipped. A panic here (a learner's unfinished `todo!()`, a constructor

@@ -481,3 +481,22 @@ fn the_pool_can_move_to_another_thread() {
         "a pool moved to another thread must work there just as well (it is Send)"
     );
 }
+
+#[test]
+fn debug_output_shows_the_sizes_and_what_is_free() {
+    let pool = pool(48, 5);
+    let _held = pool.alloc();
+    let shown = format!("{pool:?}");
+    for expected in [
+        "FixedSizePool",
+        "block_size: 48",
+        "capacity: 5",
+        "available: 4",
+    ] {
+        assert!(
+            shown.contains(expected),
+            "{{:?}} of a pool of 5 blocks of 48 bytes with one in use should show {expected:?}, \
+             but it printed {shown:?}"
+        );
+    }
+}

@@ -1,7 +1,11 @@
-//! Runs a crate's tests with `cargo test` and reads libtest's plain output.
+//! Runs a crate's tests and reads the results: cargo builds the test
+//! binaries, then each binary runs on its own under a time limit, so a crash
+//! or a hang is pinned to its binary and the other binaries still report.
 
-use std::path::Path;
-use std::process::Command;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The outcome of one test function (or doc test).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,63 +18,68 @@ pub struct TestOutcome {
     pub message: Option<String>,
 }
 
-/// A test binary that died instead of finishing: killed by a signal (a panic
-/// inside a panic aborts), or gone without libtest's `test result:` line.
+/// A test binary that did not finish: killed by a signal (a panic inside a
+/// panic aborts), stopped at the time limit, or gone without libtest's
+/// `test result:` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Crash {
     /// The test target as cargo names it: `tests/heap.rs`, `unittests src/lib.rs`.
     pub target: String,
-    /// How the process ended, in cargo's words: `signal: 6, SIGABRT: process abort signal`.
+    /// How the process ended: `signal 6 (SIGABRT)`, `timed out after 60 s`.
     pub status: String,
-    /// The tests that were running when it died, named by their panics.
-    pub running: Vec<String>,
-    /// Every panic printed before it died: `test panicked at file:line: message`.
+    /// Every panic printed before it ended: `test panicked at file:line: message`.
     pub panics: Vec<String>,
-    /// How many of the binary's tests never reported a result.
-    pub unfinished: usize,
+    /// The binary's tests that never reported a result.
+    pub unreported: Vec<String>,
 }
 
 impl Crash {
+    /// True when the binary was stopped at the time limit.
+    pub fn timed_out(&self) -> bool {
+        self.status.starts_with("timed out")
+    }
+
     /// What happened, in words a learner can act on.
     pub fn explain(&self) -> String {
         let mut text = format!(
-            "the test process for {} died ({}), so {} of its tests never reported.",
+            "the test process for {} did not finish ({}), so {} of its tests never reported.",
             self.target,
             self.status,
-            self.unfinished + self.running.len()
+            self.unreported.len()
         );
-        if self.panics.is_empty() {
-            text.push_str("\nIt printed no panic before it died.");
-        } else {
-            text.push_str("\nBefore it died:");
+        if !self.panics.is_empty() {
+            text.push_str("\nBefore it ended:");
             for panic in &self.panics {
                 text.push_str("\n  ");
                 text.push_str(&panic.replace('\n', "\n    "));
             }
         }
-        if self.status.contains("SIGABRT") {
-            text.push_str(
-                "\nAn abort usually means a panic while another panic was unwinding, \
-                 often in a `Drop` impl: a destructor must not panic.",
-            );
-        } else if self.status.contains("SIGSEGV") {
-            text.push_str(
-                "\nA segmentation fault means memory was used that is not yours: \
-                 check the `unsafe` blocks, or a recursion that overflowed the stack.",
-            );
-        }
+        let advice = if self.timed_out() {
+            "A test that never finishes waits for something that never happens: a loop \
+             whose condition never changes, or a lock or channel nobody releases."
+        } else if self.status.contains("SIGABRT") {
+            "An abort usually means a panic while another panic was unwinding, often in a \
+             `Drop` impl: a destructor must not panic."
+        } else if self.status.contains("SIGSEGV") || self.status.contains("SIGBUS") {
+            "A segmentation fault means memory was used that is not yours: check the \
+             `unsafe` blocks (Miri finds such bugs), or a recursion that overflowed the stack."
+        } else {
+            "The process ended before libtest printed its summary."
+        };
+        text.push('\n');
+        text.push_str(advice);
         text
     }
 }
 
-/// Everything one `cargo test -p PACKAGE` run reported.
+/// Everything one run of a crate's tests reported.
 #[derive(Debug, Clone, Default)]
 pub struct TestRun {
-    /// Every test that ran, in the order they finished. A test that was
-    /// running when its binary crashed is here too, failed, with the crash
-    /// as its message.
+    /// Every test, in the order the binaries reported them. A test that never
+    /// reported because its binary crashed or hung is here too, failed, with
+    /// the crash as its message.
     pub tests: Vec<TestOutcome>,
-    /// The test binaries that died before they finished.
+    /// The test binaries that did not finish.
     pub crashes: Vec<Crash>,
     /// The compiler's errors, when the crate or its tests did not build.
     pub build_error: Option<String>,
@@ -108,10 +117,9 @@ impl TestRun {
         self.tests.sort_by_cached_key(|t| position(&t.name));
     }
 
-    /// Every test the crate has, as far as the run can tell: those that
-    /// reported, and those a crash kept from reporting.
+    /// How many tests the crate has.
     pub fn total(&self) -> usize {
-        self.tests.len() + self.crashes.iter().map(|c| c.unfinished).sum::<usize>()
+        self.tests.len()
     }
 
     /// True when it built, ran at least one test, nothing crashed, and every test passed.
@@ -123,226 +131,295 @@ impl TestRun {
     }
 }
 
-/// Runs `cargo test -p package --no-fail-fast` in `root` and reads the results.
-///
-/// # Errors
-/// Only when cargo itself cannot be started; failing tests and build errors
-/// are part of the returned [`TestRun`].
-pub fn run(root: &Path, package: &str) -> std::io::Result<TestRun> {
-    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(root)
-        .args([
-            "test",
-            "--package",
-            package,
-            "--no-fail-fast",
-            "--color",
-            "never",
-        ])
-        .env("CARGO_TERM_COLOR", "never")
-        .env("RUST_BACKTRACE", "0")
-        .output()?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    Ok(parse(&stdout, &stderr))
+/// How to run a crate's tests.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// The longest one test binary may run before it is stopped and reported
+    /// as timed out.
+    pub time_limit: Duration,
+    /// Whether to run the doc tests too (the solutions have them; the
+    /// exercises, whose examples are stripped, do not).
+    pub doc_tests: bool,
 }
 
-/// Reads `cargo test`'s stdout (libtest's report) and stderr (cargo and rustc).
-pub fn parse(stdout: &str, stderr: &str) -> TestRun {
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            time_limit: Duration::from_secs(60),
+            doc_tests: false,
+        }
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// Runs `package`'s tests in the workspace at `root` with the default
+/// [`Options`]: every test binary, each under a 60-second limit.
+///
+/// # Errors
+/// Only when cargo itself cannot be started; failing tests, crashes, hangs
+/// and build errors are part of the returned [`TestRun`].
+pub fn run(root: &Path, package: &str) -> std::io::Result<TestRun> {
+    run_with(root, package, Options::default())
+}
+
+/// Runs `package`'s tests with `options`.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with(root: &Path, package: &str, options: Options) -> std::io::Result<TestRun> {
+    let build = cargo()
+        .current_dir(root)
+        .args(["test", "--package", package, "--no-run", "--color", "never"])
+        .args(["--message-format", "json-render-diagnostics"])
+        .env("CARGO_TERM_COLOR", "never")
+        .output()?;
+    let stdout = String::from_utf8_lossy(&build.stdout);
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    let mut run = TestRun {
+        warnings: stderr
+            .lines()
+            .filter(|line| line.starts_with("warning:"))
+            .map(str::to_owned)
+            .collect(),
+        ..TestRun::default()
+    };
+    if !build.status.success() {
+        run.build_error = Some(compiler_errors(&stderr));
+        return Ok(run);
+    }
+    for binary in test_binaries(&stdout) {
+        let output = run_limited(&binary, options.time_limit)?;
+        run.absorb(parse_binary(&binary.target, &output));
+    }
+    if options.doc_tests {
+        let doc = cargo()
+            .current_dir(root)
+            .args(["test", "--package", package, "--doc", "--color", "never"])
+            .env("CARGO_TERM_COLOR", "never")
+            .env("RUST_BACKTRACE", "0")
+            .output()?;
+        let output = BinaryOutput {
+            stdout: String::from_utf8_lossy(&doc.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&doc.stderr).into_owned(),
+            status: if doc.stdout.is_empty() && !doc.status.success() {
+                Ended::Failed(format!("{}", doc.status))
+            } else {
+                Ended::Exited
+            },
+            listed: Vec::new(),
+        };
+        run.absorb(parse_binary("doc tests", &output));
+    }
+    Ok(run)
+}
+
+impl TestRun {
+    fn absorb(&mut self, binary: BinaryRun) {
+        self.tests.extend(binary.tests);
+        self.crashes.extend(binary.crash);
+    }
+}
+
+/// One test executable cargo built.
+#[derive(Debug, Clone)]
+struct TestBinary {
+    /// As cargo names it: `tests/heap.rs`, `unittests src/lib.rs`.
+    target: String,
+    executable: PathBuf,
+    /// The package's directory, where cargo would run the binary.
+    package_dir: PathBuf,
+}
+
+/// The test executables in cargo's JSON messages, in order.
+fn test_binaries(json_lines: &str) -> Vec<TestBinary> {
+    json_lines
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["profile"]["test"] == true)
+        .filter_map(|m| {
+            let executable = PathBuf::from(m["executable"].as_str()?);
+            let package_dir = Path::new(m["manifest_path"].as_str()?).parent()?.to_owned();
+            let file = Path::new(m["target"]["src_path"].as_str()?)
+                .file_name()?
+                .to_string_lossy()
+                .into_owned();
+            let kinds = m["target"]["kind"].as_array()?;
+            let target = if kinds.iter().any(|k| k == "test") {
+                format!("tests/{file}")
+            } else {
+                format!("unittests src/{file}")
+            };
+            Some(TestBinary {
+                target,
+                executable,
+                package_dir,
+            })
+        })
+        .collect()
+}
+
+/// How a test process ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ended {
+    /// It exited by itself (its summary says whether the tests passed).
+    Exited,
+    /// Killed by a signal, or some other failure: cargo's words for it.
+    Failed(String),
+    /// Stopped at the time limit.
+    TimedOut(Duration),
+}
+
+/// What one test process printed, and how it ended.
+#[derive(Debug, Clone)]
+struct BinaryOutput {
+    stdout: String,
+    stderr: String,
+    status: Ended,
+    /// The tests the binary lists (`--list`), to name those that never reported.
+    listed: Vec<String>,
+}
+
+/// Runs one test binary, stopping it at `limit`.
+fn run_limited(binary: &TestBinary, limit: Duration) -> std::io::Result<BinaryOutput> {
+    let listed = Command::new(&binary.executable)
+        .current_dir(&binary.package_dir)
+        .args(["--list", "--format", "terse"])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter_map(|l| l.strip_suffix(": test"))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut child = Command::new(&binary.executable)
+        .current_dir(&binary.package_dir)
+        .args(["--color", "never"])
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let read_all = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = child.stdout.take().map(|p| read_all(Box::new(p)));
+    let stderr = child.stderr.take().map(|p| read_all(Box::new(p)));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break if status.success() || status.code() == Some(101) {
+                Ended::Exited
+            } else {
+                Ended::Failed(describe_exit(status))
+            };
+        }
+        if started.elapsed() >= limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break Ended::TimedOut(limit);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let join = |h: Option<std::thread::JoinHandle<String>>| {
+        h.and_then(|h| h.join().ok()).unwrap_or_default()
+    };
+    Ok(BinaryOutput {
+        stdout: join(stdout),
+        stderr: join(stderr),
+        status,
+        listed,
+    })
+}
+
+/// `signal 6 (SIGABRT)` or `exit status 3`.
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            let name = match signal {
+                4 => " (SIGILL)",
+                6 => " (SIGABRT)",
+                7 => " (SIGBUS)",
+                8 => " (SIGFPE)",
+                9 => " (SIGKILL)",
+                11 => " (SIGSEGV)",
+                _ => "",
+            };
+            return format!("signal {signal}{name}");
+        }
+    }
+    match status.code() {
+        Some(code) => format!("exit status {code}"),
+        None => "an unknown end".to_owned(),
+    }
+}
+
+/// The tests one binary reported, and its crash if it did not finish.
+#[derive(Debug, Clone, Default)]
+struct BinaryRun {
+    tests: Vec<TestOutcome>,
+    crash: Option<Crash>,
+}
+
+/// Reads one test binary's output.
+fn parse_binary(target: &str, output: &BinaryOutput) -> BinaryRun {
+    let stdout = &output.stdout;
     let mut tests: Vec<TestOutcome> = stdout.lines().filter_map(parse_result_line).collect();
     for test in tests.iter_mut().filter(|t| !t.passed) {
         test.message = failure_message(stdout, &test.name);
     }
-    let warnings = stderr
-        .lines()
-        .filter(|line| line.starts_with("warning:"))
-        .map(str::to_owned)
-        .collect();
-    let build_error = if stderr
-        .lines()
-        .any(|l| l.starts_with("error[") || l.starts_with("error:"))
-        && !stdout.contains("test result:")
-    {
-        Some(compiler_errors(stderr))
-    } else {
-        None
+    let finished = stdout.contains("\ntest result: ") || stdout.starts_with("test result: ");
+    let status = match &output.status {
+        Ended::TimedOut(limit) => format!("timed out after {} s", limit.as_secs()),
+        Ended::Failed(how) => how.clone(),
+        Ended::Exited if finished => return BinaryRun { tests, crash: None },
+        Ended::Exited => "it ended without libtest's summary".to_owned(),
     };
-    // A crate that does not build runs no tests: make that visible.
-    if build_error.is_some() {
-        tests.clear();
-    }
-    let crashes = if build_error.is_some() {
-        Vec::new()
-    } else {
-        crashes(stdout, stderr)
-    };
-    for crash in &crashes {
-        for name in &crash.running {
-            match tests.iter_mut().find(|t| &t.name == name) {
-                Some(test) => {
-                    test.passed = false;
-                    test.message = Some(crash.explain());
-                }
-                None => tests.push(TestOutcome {
-                    name: name.clone(),
-                    passed: false,
-                    message: Some(crash.explain()),
-                }),
-            }
-        }
-    }
-    TestRun {
-        tests,
-        crashes,
-        build_error,
-        warnings,
-    }
-}
-
-/// The test binaries cargo ran, in order: (target, path of the executable).
-/// Doc tests have no executable of their own.
-fn test_targets(stderr: &str) -> Vec<(String, Option<String>)> {
-    stderr
-        .lines()
-        .map(str::trim)
-        .filter_map(|line| {
-            if let Some(rest) = line.strip_prefix("Running ") {
-                let (target, path) = rest.rsplit_once(" (")?;
-                Some((
-                    target.to_owned(),
-                    Some(path.trim_end_matches(')').to_owned()),
-                ))
-            } else {
-                line.strip_prefix("Doc-tests ")
-                    .map(|krate| (format!("doc tests of {krate}"), None))
-            }
-        })
-        .collect()
-}
-
-/// Each binary's part of stdout: from its `running N tests` line to the next,
-/// with N.
-fn stdout_blocks(stdout: &str) -> Vec<(usize, &str)> {
-    let mut starts: Vec<(usize, usize)> = Vec::new();
-    let mut offset = 0;
-    for line in stdout.split_inclusive('\n') {
-        let count = line
-            .trim()
-            .strip_prefix("running ")
-            .and_then(|rest| rest.strip_suffix(" tests").or(rest.strip_suffix(" test")))
-            .and_then(|n| n.parse().ok());
-        if let Some(count) = count {
-            starts.push((offset, count));
-        }
-        offset += line.len();
-    }
-    starts
+    let mut panics = panics_in(stdout);
+    panics.extend(panics_in(&output.stderr));
+    let mut unreported: Vec<String> = output
+        .listed
         .iter()
-        .enumerate()
-        .map(|(i, &(start, count))| {
-            let end = starts.get(i + 1).map_or(stdout.len(), |next| next.0);
-            (count, &stdout[start..end])
-        })
-        .collect()
-}
-
-/// The binaries whose stdout ends without `test result:`, with what cargo
-/// and the panics say about how they ended.
-fn crashes(stdout: &str, stderr: &str) -> Vec<Crash> {
-    let targets = test_targets(stderr);
-    let blocks = stdout_blocks(stdout);
-    let mut found = Vec::new();
-    for (i, (count, block)) in blocks.iter().enumerate() {
-        if block.contains("\ntest result: ") {
-            continue;
+        .filter(|name| !tests.iter().any(|t| &t.name == *name))
+        .cloned()
+        .collect();
+    for (name, _) in &panics {
+        if !unreported.contains(name)
+            && !tests.iter().any(|t| &t.name == name)
+            && !name.starts_with("main")
+        {
+            unreported.push(name.clone());
         }
-        // Blocks and targets come in the same order, unless a binary died
-        // before printing `running N tests`; then the target may be unknown.
-        let (target, path) = targets
-            .get(i)
-            .cloned()
-            .unwrap_or_else(|| ("a test binary".to_owned(), None));
-        let status = path
-            .as_deref()
-            .and_then(|path| exit_status(stderr, path))
-            .unwrap_or_else(|| "it ended without a summary".to_owned());
-        let stderr_part = stderr_of_target(stderr, &target);
-        let mut panics = panics_in(block);
-        panics.extend(panics_in(stderr_part));
-        let mut running: Vec<String> = Vec::new();
-        for (name, _) in &panics {
-            if !running.contains(name) && !block.contains(&format!("test {name} ... ")) {
-                running.push(name.clone());
-            }
-        }
-        let reported = block.lines().filter_map(parse_result_line).count();
-        found.push(Crash {
-            target,
-            status,
-            unfinished: count.saturating_sub(reported + running.len()),
-            running,
-            panics: panics
-                .into_iter()
-                .map(|(name, message)| format!("{name} panicked at {message}"))
-                .collect(),
-        });
     }
-    found
-}
-
-/// `(signal: 6, SIGABRT: …)` from cargo's "process didn't exit successfully" line.
-fn exit_status(stderr: &str, executable: &str) -> Option<String> {
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("didn't exit successfully") && l.contains(executable))?;
-    let (_, status) = line.rsplit_once(" (")?;
-    Some(status.trim_end_matches(')').to_owned())
-}
-
-/// The stderr lines between `Running TARGET` and the next `Running`.
-fn stderr_of_target<'a>(stderr: &'a str, target: &str) -> &'a str {
-    let Some(start) = stderr.find(&format!("Running {target} (")) else {
-        return "";
+    let crash = Crash {
+        target: target.to_owned(),
+        status,
+        panics: panics
+            .into_iter()
+            .map(|(name, message)| format!("{name} panicked at {message}"))
+            .collect(),
+        unreported,
     };
-    let rest = &stderr[start..];
-    let end = rest[1..]
-        .find("     Running ")
-        .or_else(|| rest[1..].find("   Doc-tests "))
-        .map_or(rest.len(), |e| e + 1);
-    &rest[..end]
-}
-
-/// Every `thread 'NAME' panicked at LOCATION:` with its message:
-/// `(NAME, "LOCATION: message")`.
-fn panics_in(text: &str) -> Vec<(String, String)> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut found = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let Some(rest) = line.strip_prefix("thread '") else {
-            continue;
-        };
-        let Some((name, rest)) = rest.split_once('\'') else {
-            continue;
-        };
-        let Some((_, location)) = rest.split_once("panicked at ") else {
-            continue;
-        };
-        let message: Vec<&str> = lines[i + 1..]
-            .iter()
-            .take_while(|l| {
-                !l.is_empty()
-                    && !l.starts_with("note: ")
-                    && !l.starts_with("stack backtrace")
-                    && !l.starts_with("thread ")
-            })
-            .copied()
-            .collect();
-        found.push((
-            name.to_owned(),
-            format!("{} {}", location.trim_end(), message.join("\n")),
-        ));
+    let explained = crash.explain();
+    tests.extend(crash.unreported.iter().map(|name| TestOutcome {
+        name: name.clone(),
+        passed: false,
+        message: Some(explained.clone()),
+    }));
+    BinaryRun {
+        tests,
+        crash: Some(crash),
     }
-    found
 }
 
 /// `test name ... ok` or `test name ... FAILED`; ignored tests are skipped.
@@ -382,6 +459,39 @@ fn failure_message(stdout: &str, name: &str) -> Option<String> {
         .collect();
     let message = message.join("\n").trim().to_owned();
     (!message.is_empty()).then_some(message)
+}
+
+/// Every `thread 'NAME' panicked at LOCATION:` with its message:
+/// `(NAME, "LOCATION: message")`.
+fn panics_in(text: &str) -> Vec<(String, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(rest) = line.strip_prefix("thread '") else {
+            continue;
+        };
+        let Some((name, rest)) = rest.split_once('\'') else {
+            continue;
+        };
+        let Some((_, location)) = rest.split_once("panicked at ") else {
+            continue;
+        };
+        let message: Vec<&str> = lines[i + 1..]
+            .iter()
+            .take_while(|l| {
+                !l.is_empty()
+                    && !l.starts_with("note: ")
+                    && !l.starts_with("stack backtrace")
+                    && !l.starts_with("thread ")
+            })
+            .copied()
+            .collect();
+        found.push((
+            name.to_owned(),
+            format!("{} {}", location.trim_end(), message.join("\n")),
+        ));
+    }
+    found
 }
 
 /// The compiler's error blocks, without cargo's closing summary.
@@ -427,28 +537,77 @@ failures:
 test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out
 ";
 
+    fn output(stdout: &str, status: Ended, listed: &[&str]) -> BinaryOutput {
+        BinaryOutput {
+            stdout: stdout.to_owned(),
+            stderr: String::new(),
+            status,
+            listed: listed.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
     #[test]
     fn results_and_failure_messages_are_read_from_libtest_output() {
-        let run = parse(STDOUT, "warning: unused variable: `x`\n");
+        let run = parse_binary("tests/x.rs", &output(STDOUT, Ended::Exited, &[]));
         assert_eq!(
             run.tests.len(),
             2,
             "ignored tests are not counted: {:?}",
             run.tests
         );
-        assert_eq!(run.passed(), 1);
-        let failed: Vec<_> = run.failures().collect();
+        assert!(run.crash.is_none());
+        let failed: Vec<_> = run.tests.iter().filter(|t| !t.passed).collect();
         assert_eq!(failed[0].name, "beta");
         assert_eq!(
             failed[0].message.as_deref(),
             Some("the pool had 4 blocks and 4 are in use,\nso alloc() must return None")
         );
-        assert_eq!(run.warnings, ["warning: unused variable: `x`"]);
-        assert!(run.build_error.is_none());
     }
 
     #[test]
-    fn a_crate_that_does_not_build_reports_the_compiler_errors() {
+    fn a_binary_stopped_at_the_limit_names_the_tests_that_never_reported() {
+        let stdout = "running 3 tests\ntest alpha ... ok\n";
+        let run = parse_binary(
+            "tests/x.rs",
+            &output(
+                stdout,
+                Ended::TimedOut(Duration::from_secs(5)),
+                &["alpha", "hangs", "never_started"],
+            ),
+        );
+        let crash = run.crash.expect("a timeout is reported");
+        assert_eq!(crash.status, "timed out after 5 s");
+        assert_eq!(crash.unreported, ["hangs", "never_started"]);
+        assert!(
+            crash.explain().contains("never finishes"),
+            "{}",
+            crash.explain()
+        );
+        let names: Vec<(&str, bool)> = run
+            .tests
+            .iter()
+            .map(|t| (t.name.as_str(), t.passed))
+            .collect();
+        assert_eq!(
+            names,
+            [("alpha", true), ("hangs", false), ("never_started", false)]
+        );
+    }
+
+    #[test]
+    fn test_executables_are_read_from_cargos_json_messages() {
+        let json = r#"{"reason":"compiler-artifact","profile":{"test":true},"executable":"/t/deps/heap-1","manifest_path":"/w/ex/Cargo.toml","target":{"kind":["test"],"src_path":"/w/ex/tests/heap.rs"}}
+{"reason":"compiler-artifact","profile":{"test":false},"executable":null,"manifest_path":"/w/ex/Cargo.toml","target":{"kind":["lib"],"src_path":"/w/ex/src/lib.rs"}}
+{"reason":"build-finished","success":true}"#;
+        let binaries = test_binaries(json);
+        assert_eq!(binaries.len(), 1, "{binaries:?}");
+        assert_eq!(binaries[0].target, "tests/heap.rs");
+        assert_eq!(binaries[0].executable, Path::new("/t/deps/heap-1"));
+        assert_eq!(binaries[0].package_dir, Path::new("/w/ex"));
+    }
+
+    #[test]
+    fn compiler_errors_leave_out_cargos_summary() {
         let stderr = "\
    Compiling exercise v0.1.0
 error[E0308]: mismatched types
@@ -459,11 +618,7 @@ error[E0308]: mismatched types
 
 error: could not compile `exercise` (lib) due to 1 previous error
 ";
-        let run = parse("", stderr);
-        let error = run
-            .build_error
-            .clone()
-            .expect("a build error must be reported");
+        let error = compiler_errors(stderr);
         assert!(
             error.starts_with("error[E0308]: mismatched types"),
             "{error}"
@@ -473,6 +628,5 @@ error: could not compile `exercise` (lib) due to 1 previous error
             !error.contains("could not compile"),
             "cargo's summary is noise: {error}"
         );
-        assert!(!run.all_passed());
     }
 }

@@ -1,19 +1,41 @@
-//! The runner reports a test binary that dies, instead of "0 of 0 tests" or
-//! "(no message)": which binary, the signal, and the panics before it died.
+//! The runner reports a test binary that dies or hangs, instead of "0 of 0
+//! tests", "(no message)" or waiting forever: which binary, how it ended, the
+//! panics before it ended, and the tests that never reported.
 
-use workbook::{testrun, workspace_root};
+use std::time::{Duration, Instant};
+
+use workbook::testrun::{self, Options};
+use workbook::workspace_root;
 
 #[test]
-fn a_crashing_test_binary_is_reported_with_its_signal_and_panics() {
+fn a_crashing_or_hanging_test_binary_is_reported_and_the_others_still_run() {
     let fixture = workspace_root().join("tests/fixtures/crashing-exercise");
-    let run = testrun::run(&fixture, "crashing-exercise").expect("cargo runs");
+    let limit = Duration::from_secs(3);
+    let started = Instant::now();
+    let run = testrun::run_with(
+        &fixture,
+        "crashing-exercise",
+        Options {
+            time_limit: limit,
+            doc_tests: false,
+        },
+    )
+    .expect("cargo runs");
     assert!(run.build_error.is_none(), "the fixture builds: {run:?}");
-    assert_eq!(run.crashes.len(), 1, "one binary aborts: {run:?}");
-    let crash = &run.crashes[0];
-    assert_eq!(crash.target, "tests/pool.rs");
-    assert!(crash.status.contains("SIGABRT"), "{crash:?}");
-    assert_eq!(crash.running, ["a_test_that_aborts"]);
-    let explained = crash.explain();
+    assert_eq!(
+        run.crashes.len(),
+        2,
+        "one binary aborts, one hangs: {run:?}"
+    );
+
+    let aborted = &run
+        .crashes
+        .iter()
+        .find(|c| c.target == "tests/pool.rs")
+        .unwrap();
+    assert!(aborted.status.contains("SIGABRT"), "{aborted:?}");
+    assert_eq!(aborted.unreported, ["a_test_that_aborts"]);
+    let explained = aborted.explain();
     for expected in [
         "the test's own assertion failed",
         "Block::drop found the block already free",
@@ -24,19 +46,40 @@ fn a_crashing_test_binary_is_reported_with_its_signal_and_panics() {
             "{expected:?} in:\n{explained}"
         );
     }
-    let aborted = run
-        .tests
+
+    let hung = &run
+        .crashes
         .iter()
-        .find(|t| t.name == "a_test_that_aborts")
-        .expect("the test that was running is listed");
-    assert!(!aborted.passed, "a crashed test is a failed test");
-    assert_eq!(aborted.message.as_deref(), Some(explained.as_str()));
+        .find(|c| c.target == "tests/hangs.rs")
+        .unwrap();
+    assert!(hung.timed_out(), "{hung:?}");
+    assert_eq!(hung.unreported, ["a_test_that_never_finishes"]);
     assert!(
+        started.elapsed() < limit * 10,
+        "the hanging binary is stopped at the limit, not waited for"
+    );
+
+    let outcome = |name: &str| {
         run.tests
             .iter()
-            .any(|t| t.name == "a_test_in_another_binary" && t.passed),
-        "the other binaries still run and report: {:?}",
-        run.tests
+            .find(|t| t.name == name)
+            .unwrap_or_else(|| panic!("{name} is listed: {:?}", run.tests))
+    };
+    assert!(
+        !outcome("a_test_that_aborts").passed,
+        "a crashed test failed"
     );
+    assert_eq!(
+        outcome("a_test_that_aborts").message.as_deref(),
+        Some(explained.as_str())
+    );
+    assert!(!outcome("a_test_that_never_finishes").passed);
+    for passing in [
+        "a_passing_test",
+        "a_test_that_finishes",
+        "a_test_in_another_binary",
+    ] {
+        assert!(outcome(passing).passed, "{passing} still reports");
+    }
     assert!(!run.all_passed());
 }

@@ -42,12 +42,17 @@ pub fn check(root: &Path, style: Style, chapter: &Chapter) -> Result<bool> {
         println!("  {mark}  {}", test.name);
     }
     for crash in &run.crashes {
+        let what = if crash.timed_out() {
+            "✗ hung"
+        } else {
+            "✗ crashed"
+        };
         println!(
-            "  {}  {}: the test process died ({}); {} more of its tests never reported",
-            style.bad("✗ crashed"),
+            "  {}  {} did not finish ({}); {} of its tests never reported",
+            style.bad(what),
             crash.target,
             crash.status,
-            crash.unfinished
+            crash.unreported.len()
         );
     }
     let total = run.total();
@@ -59,7 +64,7 @@ pub fn check(root: &Path, style: Style, chapter: &Chapter) -> Result<bool> {
     let crash_without_test = run
         .crashes
         .iter()
-        .find(|c| c.running.is_empty())
+        .find(|c| c.unreported.is_empty())
         .map(|c| (format!("the test process for {}", c.target), c.explain()));
     let first = run
         .failures()

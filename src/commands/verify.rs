@@ -41,7 +41,14 @@ pub fn verify(root: &Path, style: Style) -> Result<bool> {
 
     for chapter in CHAPTERS {
         let n = chapter.number;
-        let solution = testrun::run(root, &chapter.solution_package())?;
+        let solution = testrun::run_with(
+            root,
+            &chapter.solution_package(),
+            testrun::Options {
+                doc_tests: true,
+                ..testrun::Options::default()
+            },
+        )?;
         let failed: Vec<String> = solution.failures().map(|t| t.name.clone()).collect();
         report(
             solution.all_passed(),

@@ -26,6 +26,7 @@
 #![allow(unused_variables, dead_code, unused_imports)]
 
 use std::cell::RefCell;
+use std::cmp::Ordering;
 use std::fmt;
 use std::mem;
 use std::ops::{Deref, DerefMut};

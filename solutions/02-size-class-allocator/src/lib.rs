@@ -26,6 +26,7 @@
 //! ```
 
 use std::cell::RefCell;
+use std::cmp::Ordering;
 use std::fmt;
 use std::mem;
 use std::ops::{Deref, DerefMut};
@@ -609,12 +610,12 @@ fn validate(sizes: &[usize]) -> Result<(), ConfigError> {
     if sizes.contains(&0) {
         return Err(ConfigError::ZeroClass);
     }
+    // Neighbours only, left to right: the first pair that does not go up decides.
     for (index, pair) in sizes.windows(2).enumerate() {
-        if pair[1] == pair[0] {
-            return Err(ConfigError::Duplicate { size: pair[0] });
-        }
-        if pair[1] < pair[0] {
-            return Err(ConfigError::Unsorted { index: index + 1 });
+        match pair[1].cmp(&pair[0]) {
+            Ordering::Greater => {}
+            Ordering::Equal => return Err(ConfigError::Duplicate { size: pair[0] }),
+            Ordering::Less => return Err(ConfigError::Unsorted { index: index + 1 }),
         }
     }
     match sizes.iter().find(|&&size| size > MAX_CLASS_SIZE) {

@@ -13,11 +13,7 @@ use crate::chapters::{CHAPTERS, Comparison};
 /// per iteration, divided by the elements an iteration handles when the bench
 /// declares a `Throughput::Elements`.
 pub fn median_ns(root: &Path, group: &str, id: &str) -> Result<f64> {
-    let dir = root
-        .join("target/criterion")
-        .join(group)
-        .join(id)
-        .join("new");
+    let dir = id_dir(root, group, id).join("new");
     let estimates = read_json(&dir.join("estimates.json"), group)?;
     let per_iteration = estimates["median"]["point_estimate"]
         .as_f64()
@@ -28,13 +24,19 @@ pub fn median_ns(root: &Path, group: &str, id: &str) -> Result<f64> {
 /// How many operations one iteration of a bench id performs: its
 /// `Throughput::Elements`, or 1 when it declares none.
 pub fn elements(root: &Path, group: &str, id: &str) -> Result<u64> {
-    let path = root
-        .join("target/criterion")
-        .join(group)
-        .join(id)
-        .join("new/benchmark.json");
+    let path = id_dir(root, group, id).join("new/benchmark.json");
     let benchmark = read_json(&path, group)?;
     Ok(benchmark["throughput"]["Elements"].as_u64().unwrap_or(1))
+}
+
+/// Where criterion keeps a bench id's results: its directory name is the id
+/// with `/` (and other characters unsafe in file names) as `_`.
+pub fn id_dir(root: &Path, group: &str, id: &str) -> std::path::PathBuf {
+    let safe: String = id
+        .chars()
+        .map(|c| if "?\"/\\*<>:|^".contains(c) { '_' } else { c })
+        .collect();
+    root.join("target/criterion").join(group).join(safe)
 }
 
 /// Reads one of criterion's JSON files.
@@ -49,7 +51,8 @@ fn read_json(path: &Path, group: &str) -> Result<serde_json::Value> {
         .with_context(|| format!("{} is not criterion's JSON", path.display()))
 }
 
-/// The bench ids criterion measured in `group`, sorted.
+/// The bench ids criterion measured in `group`, sorted, as the bench named
+/// them (`learner/fixed_size_pool`, not its directory `learner_fixed_size_pool`).
 pub fn measured_ids(root: &Path, group: &str) -> Vec<String> {
     let dir = root.join("target/criterion").join(group);
     let mut ids: Vec<String> = fs::read_dir(&dir)
@@ -57,7 +60,13 @@ pub fn measured_ids(root: &Path, group: &str) -> Vec<String> {
         .flatten()
         .flatten()
         .filter(|e| e.path().join("new/estimates.json").is_file())
-        .filter_map(|e| e.file_name().into_string().ok())
+        .filter_map(|e| {
+            let recorded = fs::read_to_string(e.path().join("new/benchmark.json"))
+                .ok()
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+                .and_then(|json| json["function_id"].as_str().map(str::to_owned));
+            recorded.or_else(|| e.file_name().into_string().ok())
+        })
         .collect();
     ids.sort();
     ids
@@ -104,12 +113,8 @@ pub fn per_op(value: f64) -> String {
 const SAME_RUN: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// When criterion last wrote a bench id's estimates.
-fn measured_at(root: &Path, group: &str, id: &str) -> Option<std::time::SystemTime> {
-    let path = root
-        .join("target/criterion")
-        .join(group)
-        .join(id)
-        .join("new/estimates.json");
+pub fn measured_at(root: &Path, group: &str, id: &str) -> Option<std::time::SystemTime> {
+    let path = id_dir(root, group, id).join("new/estimates.json");
     fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 

@@ -13,6 +13,9 @@ pub struct Chapter {
     pub title: &'static str,
     /// The bench comparisons whose figures the chapter's page shows.
     pub comparisons: &'static [Comparison],
+    /// The bench rows that have a `learner/…` twin, as `(group, id)`:
+    /// `cargo run -- compare NN` measures the learner's crate on these.
+    pub learner_rows: &'static [(&'static str, &'static str)],
 }
 
 /// One line of a bench table: `id` measured against `baseline`, with the
@@ -55,6 +58,7 @@ pub const CHAPTERS: &[Chapter] = &[
                 min_speedup: None,
             },
         ],
+        learner_rows: &[("custom_allocators", "fixed_size_pool")],
     },
     Chapter {
         number: "02",
@@ -80,6 +84,7 @@ pub const CHAPTERS: &[Chapter] = &[
                 min_speedup: None,
             },
         ],
+        learner_rows: &[("custom_allocators", "size_class_allocator")],
     },
     Chapter {
         number: "03",
@@ -100,6 +105,7 @@ pub const CHAPTERS: &[Chapter] = &[
                 min_speedup: None,
             },
         ],
+        learner_rows: &[("custom_allocators", "stack_allocator")],
     },
 ];
 

@@ -3,6 +3,7 @@
 //!
 //! - [`chapters`]: the chapters that have an exercise, and where their files live;
 //! - [`testrun`]: runs a crate's tests with cargo and reads the results;
+//! - [`compare`]: a learner's crate beside the solution, measured in one run;
 //! - [`integrity`]: the static checks of `cargo run -- verify` (shared tests,
 //!   matching public APIs, book includes that resolve);
 //! - [`stubs`]: generates each exercise from its solution;
@@ -12,6 +13,7 @@
 
 pub mod benchtable;
 pub mod chapters;
+pub mod compare;
 pub mod instructions;
 pub mod integrity;
 pub mod stubs;

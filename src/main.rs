@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use commands::{book, check, hint, measured, status, stub, verify, watch};
+use commands::{book, check, compare, grade, hint, measured, status, stub, verify, watch};
 use workbook::chapters::{CHAPTERS, Chapter};
 use workbook::ui::Style;
 use workbook::workspace_root;
@@ -51,6 +51,33 @@ enum Command {
     Watch {
         /// The chapter number; the first unfinished chapter if left out
         chapter: Option<String>,
+    },
+    /// Your crate beside the solution: tests, allocs/op, B/op and ns/op, measured in one run
+    Compare {
+        /// The chapter number, e.g. 01
+        chapter: String,
+        /// Run your tests under Miri too (slow: minutes)
+        #[arg(long)]
+        miri: bool,
+        /// Criterion's measurement time per bench row, in seconds
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
+    /// Instructors: compare every chapter each learner touched with the solution;
+    /// writes target/workbook/grade/summary.md and summary.csv
+    Grade {
+        /// Learners' checkouts, or their exercises/ folders
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        /// Run each learner's tests under Miri too (slow)
+        #[arg(long)]
+        miri: bool,
+        /// Criterion's measurement time per bench row, in seconds
+        #[arg(long, default_value_t = 2)]
+        seconds: u64,
+        /// The longest one test binary may run before it counts as timed out, in seconds
+        #[arg(long, default_value_t = 60)]
+        time_limit: u64,
     },
     /// Build the book and open it in your browser (needs mdbook: `cargo install mdbook --locked`)
     Book {
@@ -95,6 +122,17 @@ fn main() -> ExitCode {
             reset,
         }) => chapter_arg(&chapter).and_then(|c| hint::hint(&root, style, c, all, reset)),
         Some(Command::Watch { chapter }) => watch::watch(&root, style, chapter.as_deref()),
+        Some(Command::Compare {
+            chapter,
+            miri,
+            seconds,
+        }) => chapter_arg(&chapter).and_then(|c| compare::compare(&root, style, c, miri, seconds)),
+        Some(Command::Grade {
+            paths,
+            miri,
+            seconds,
+            time_limit,
+        }) => grade::grade(&root, style, &paths, miri, seconds, time_limit),
         Some(Command::Book { serve }) => book::book(&root, style, serve),
         Some(Command::Verify) => verify::verify(&root, style),
         Some(Command::BenchTable { group }) => measured::bench_table(&root, &group),

@@ -2,6 +2,8 @@
 
 pub mod book;
 pub mod check;
+pub mod compare;
+pub mod grade;
 pub mod hint;
 pub mod measured;
 pub mod status;

@@ -1,0 +1,269 @@
+//! `cargo run -- grade PATH...`: every learner's touched chapters compared
+//! with the solutions, in a scratch copy of the workbook, summed up in one
+//! Markdown table and one CSV file.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use workbook::chapters::{CHAPTERS, Chapter};
+use workbook::compare::{self, Options, Report};
+use workbook::stubs;
+use workbook::ui::Style;
+
+/// One learner's checkout, or their `exercises/` folder.
+struct Learner {
+    name: String,
+    exercises: PathBuf,
+}
+
+impl Learner {
+    fn find(path: &Path) -> Result<Self> {
+        let path = path
+            .canonicalize()
+            .with_context(|| format!("{} does not exist", path.display()))?;
+        let exercises = if path.join("exercises").is_dir() {
+            path.join("exercises")
+        } else {
+            path.clone()
+        };
+        if !CHAPTERS
+            .iter()
+            .any(|c| exercises.join(c.dir_name()).is_dir())
+        {
+            bail!(
+                "{} holds no chapter folder (such as 01-fixed-size-pool): is it a checkout or its exercises/?",
+                path.display()
+            );
+        }
+        let named = if exercises == path {
+            path.parent().unwrap_or(&path)
+        } else {
+            &path
+        };
+        let name = named.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        Ok(Self { name, exercises })
+    }
+
+    /// The chapter's `src/` in the learner's folder, when they changed it.
+    fn touched_src(&self, root: &Path, chapter: &Chapter) -> Option<PathBuf> {
+        let src = self.exercises.join(chapter.dir_name()).join("src");
+        let theirs = fs::read_to_string(src.join("lib.rs")).ok()?;
+        let pristine = stubs::exercise_for(root, &chapter.dir_name()).ok()?;
+        (theirs != pristine).then_some(src)
+    }
+}
+
+/// Grades every learner, writes `target/workbook/grade/summary.{md,csv}`.
+pub fn grade(
+    root: &Path,
+    style: Style,
+    paths: &[PathBuf],
+    miri: bool,
+    seconds: u64,
+    limit: u64,
+) -> Result<bool> {
+    let learners = paths
+        .iter()
+        .map(|p| Learner::find(p))
+        .collect::<Result<Vec<_>>>()?;
+    let out = root.join("target/workbook/grade");
+    let scratch = out.join("workbook");
+    println!(
+        "{}",
+        style.bold(&format!("Grading {} learner(s)", learners.len()))
+    );
+    copy_workbook(root, &scratch)?;
+    let options = Options {
+        miri,
+        measurement: Duration::from_secs(seconds),
+        time_limit: Duration::from_secs(limit),
+    };
+    let mut results: Vec<(String, &Chapter, Option<Report>)> = Vec::new();
+    for learner in &learners {
+        for chapter in CHAPTERS {
+            let Some(src) = learner.touched_src(root, chapter) else {
+                results.push((learner.name.clone(), chapter, None));
+                continue;
+            };
+            println!("  {} chapter {}", learner.name, chapter.number);
+            reset_exercises(root, &scratch)?;
+            let dest = scratch.join(chapter.exercise_dir()).join("src");
+            fs::remove_dir_all(&dest)?;
+            copy_dir(&src, &dest)?;
+            let report = compare::compare(&scratch, chapter, options, &mut |step| {
+                style.progress(
+                    0,
+                    1,
+                    &format!("{} {}: {step}", learner.name, chapter.number),
+                );
+            })?;
+            style.clear_progress();
+            println!("    tests: {}", report.learner.describe());
+            results.push((learner.name.clone(), chapter, Some(report)));
+        }
+    }
+    reset_exercises(root, &scratch)?;
+    let (markdown, csv) = summary(&results);
+    fs::write(out.join("summary.md"), &markdown)?;
+    fs::write(out.join("summary.csv"), &csv)?;
+    println!("\n{markdown}");
+    println!(
+        "{}",
+        style.dim(&format!(
+            "wrote {} and summary.csv; each chapter's full report is in the table's rows",
+            out.join("summary.md").display()
+        ))
+    );
+    Ok(true)
+}
+
+/// The summary: one row per learner and chapter (and bench id).
+fn summary(results: &[(String, &Chapter, Option<Report>)]) -> (String, String) {
+    let mut md = String::from(
+        "| learner | chapter | tests | Miri | bench id | ns/op learner / solution | allocs/op learner (solution) | B/op learner (solution) |\n\
+         |---|---|---|---|---|---:|---:|---:|\n",
+    );
+    let mut csv = String::from(
+        "learner,chapter,tests_passed,tests_total,timed_out,crashed,builds,miri,bench_id,\
+         ns_learner,ns_solution,ratio,allocs_learner,allocs_solution,bytes_learner,bytes_solution\n",
+    );
+    let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
+    for (name, chapter, report) in results {
+        let Some(report) = report else {
+            writeln!(
+                md,
+                "| {name} | {} | not started | | | | | |",
+                chapter.number
+            )
+            .ok();
+            writeln!(csv, "{name},{},0,0,0,0,,,,,,,,,,", chapter.number).ok();
+            continue;
+        };
+        let miri = match report.miri {
+            None => "",
+            Some(true) => "clean",
+            Some(false) => "errors",
+        };
+        let tests = &report.learner;
+        let rows: Vec<Option<&compare::Row>> =
+            if report.rows.is_empty() || report.bench_note.is_some() {
+                vec![None]
+            } else {
+                report.rows.iter().map(Some).collect()
+            };
+        for row in rows {
+            let count = |v: Option<f64>| v.map_or("—".to_owned(), workbook::benchtable::per_op);
+            let (id, ratio, allocs, bytes) = match row {
+                Some(r) => (
+                    format!("`{}`", r.id),
+                    r.ratio().map_or("—".to_owned(), |x| format!("{x:.2}×")),
+                    format!("{} ({})", count(r.allocs.1), count(r.allocs.0)),
+                    format!("{} ({})", count(r.bytes.1), count(r.bytes.0)),
+                ),
+                None => (
+                    report.bench_note.clone().unwrap_or_default(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ),
+            };
+            writeln!(
+                md,
+                "| {name} | {} | {} | {miri} | {id} | {ratio} | {allocs} | {bytes} |",
+                chapter.number,
+                tests.describe()
+            )
+            .ok();
+            let r = row;
+            writeln!(
+                csv,
+                "{name},{},{},{},{},{},{},{miri},{},{},{},{},{},{},{},{}",
+                chapter.number,
+                tests.passed,
+                tests.total,
+                tests.timed_out,
+                tests.crashed,
+                tests.build_error.is_none(),
+                r.map_or(String::new(), |r| r.id.clone()),
+                opt(r.and_then(|r| r.ns.1)),
+                opt(r.and_then(|r| r.ns.0)),
+                opt(r.and_then(compare::Row::ratio)),
+                opt(r.and_then(|r| r.allocs.1)),
+                opt(r.and_then(|r| r.allocs.0)),
+                opt(r.and_then(|r| r.bytes.1)),
+                opt(r.and_then(|r| r.bytes.0)),
+            )
+            .ok();
+        }
+    }
+    (md, csv)
+}
+
+/// Copies the workbook's sources (not `target/`, `.git` or the built book)
+/// to `scratch`, whose `target/` is shared between gradings so dependencies
+/// build once.
+fn copy_workbook(root: &Path, scratch: &Path) -> Result<()> {
+    if scratch.exists() {
+        fs::remove_dir_all(scratch)?;
+    }
+    fs::create_dir_all(scratch)?;
+    for entry in fs::read_dir(root)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if matches!(name.as_ref(), "target" | ".git") || name.starts_with("mutants.out") {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            copy_dir(&path, &scratch.join(&*name))?;
+        } else {
+            fs::copy(&path, scratch.join(&*name))?;
+        }
+    }
+    let shared = root.join("target/workbook/grade-target");
+    fs::create_dir_all(&shared)?;
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&shared, scratch.join("target"))?;
+    Ok(())
+}
+
+/// Puts every exercise of the scratch copy back to its generated stub.
+fn reset_exercises(root: &Path, scratch: &Path) -> Result<()> {
+    for chapter in CHAPTERS {
+        let src = scratch.join(chapter.exercise_dir()).join("src");
+        if src.exists() {
+            fs::remove_dir_all(&src)?;
+        }
+        fs::create_dir_all(&src)?;
+        fs::write(
+            src.join("lib.rs"),
+            stubs::exercise_for(root, &chapter.dir_name())?,
+        )?;
+    }
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let path = entry.path();
+        let name = entry.file_name();
+        if name == "target" || name == "build" && from.ends_with("book") {
+            continue;
+        }
+        if path.is_dir() {
+            copy_dir(&path, &to.join(&name))?;
+        } else {
+            fs::copy(&path, to.join(&name))?;
+        }
+    }
+    Ok(())
+}

@@ -16,6 +16,9 @@ pub struct TestOutcome {
     pub passed: bool,
     /// For a failed test: the panic message, without the `note:` lines.
     pub message: Option<String>,
+    /// True for a test that never ran, because its process died or hung in
+    /// another test first. It counts as failed, but is not the one to look at.
+    pub not_run: bool,
 }
 
 /// A test binary that did not finish: killed by a signal (a panic inside a
@@ -29,6 +32,12 @@ pub struct Crash {
     pub status: String,
     /// Every panic printed before it ended: `test panicked at file:line: message`.
     pub panics: Vec<String>,
+    /// What else the process said on stderr as it ended, such as
+    /// `memory allocation of 1152921504606846976 bytes failed`.
+    pub notes: Vec<String>,
+    /// The test that was running when it ended, found by running the binary
+    /// again on one thread.
+    pub culprit: Option<String>,
     /// The binary's tests that never reported a result.
     pub unreported: Vec<String>,
 }
@@ -47,16 +56,29 @@ impl Crash {
             self.status,
             self.unreported.len()
         );
-        if !self.panics.is_empty() {
+        if let Some(culprit) = &self.culprit {
+            text.push_str(&format!(
+                "\nRun again on one thread, it ended in the test `{culprit}`."
+            ));
+        }
+        if !self.panics.is_empty() || !self.notes.is_empty() {
             text.push_str("\nBefore it ended:");
-            for panic in &self.panics {
+            for line in self.panics.iter().chain(&self.notes) {
                 text.push_str("\n  ");
-                text.push_str(&panic.replace('\n', "\n    "));
+                text.push_str(&line.replace('\n', "\n    "));
             }
         }
+        let out_of_memory = self
+            .notes
+            .iter()
+            .any(|n| n.starts_with("memory allocation of"));
         let advice = if self.timed_out() {
             "A test that never finishes waits for something that never happens: a loop \
              whose condition never changes, or a lock or channel nobody releases."
+        } else if out_of_memory {
+            "std aborts the process when an allocation fails (Vec::with_capacity, vec!, \
+             Box::new): where the contract asks for an error value instead, ask for the \
+             memory in a way that can fail."
         } else if self.status.contains("SIGABRT") {
             "An abort usually means a panic while another panic was unwinding, often in a \
              `Drop` impl: a destructor must not panic."
@@ -191,8 +213,17 @@ pub fn run_with(root: &Path, package: &str, options: Options) -> std::io::Result
         return Ok(run);
     }
     for binary in test_binaries(&stdout) {
-        let output = run_limited(&binary, options.time_limit)?;
-        run.absorb(parse_binary(&binary.target, &output));
+        let output = run_limited(&binary, options.time_limit, &[])?;
+        let mut result = parse_binary(&binary.target, &output);
+        if result.crash.is_some() {
+            // On one thread libtest names each test before running it, so
+            // the last name without a verdict is the test that was running.
+            let again = run_limited(&binary, options.time_limit, &["--test-threads=1"])?;
+            if let Some(culprit) = last_started(&again.stdout) {
+                result = parse_binary_with_culprit(&binary.target, &output, Some(culprit));
+            }
+        }
+        run.absorb(result);
     }
     if options.doc_tests {
         let doc = cargo()
@@ -282,8 +313,23 @@ struct BinaryOutput {
     listed: Vec<String>,
 }
 
-/// Runs one test binary, stopping it at `limit`.
-fn run_limited(binary: &TestBinary, limit: Duration) -> std::io::Result<BinaryOutput> {
+/// The test a one-thread run started and never finished: `test name ... `
+/// with no verdict after it.
+fn last_started(stdout: &str) -> Option<String> {
+    let line = stdout.lines().rev().find(|l| l.starts_with("test "))?;
+    let name = line
+        .strip_prefix("test ")?
+        .trim_end()
+        .strip_suffix(" ...")?;
+    Some(name.trim().to_owned())
+}
+
+/// Runs one test binary with `args`, stopping it at `limit`.
+fn run_limited(
+    binary: &TestBinary,
+    limit: Duration,
+    args: &[&str],
+) -> std::io::Result<BinaryOutput> {
     let listed = Command::new(&binary.executable)
         .current_dir(&binary.package_dir)
         .args(["--list", "--format", "terse"])
@@ -299,6 +345,7 @@ fn run_limited(binary: &TestBinary, limit: Duration) -> std::io::Result<BinaryOu
     let mut child = Command::new(&binary.executable)
         .current_dir(&binary.package_dir)
         .args(["--color", "never"])
+        .args(args)
         .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -373,6 +420,15 @@ struct BinaryRun {
 
 /// Reads one test binary's output.
 fn parse_binary(target: &str, output: &BinaryOutput) -> BinaryRun {
+    parse_binary_with_culprit(target, output, None)
+}
+
+/// Reads one test binary's output, knowing which test it died in.
+fn parse_binary_with_culprit(
+    target: &str,
+    output: &BinaryOutput,
+    culprit: Option<String>,
+) -> BinaryRun {
     let stdout = &output.stdout;
     let mut tests: Vec<TestOutcome> = stdout.lines().filter_map(parse_result_line).collect();
     for test in tests.iter_mut().filter(|t| !t.passed) {
@@ -401,20 +457,53 @@ fn parse_binary(target: &str, output: &BinaryOutput) -> BinaryRun {
             unreported.push(name.clone());
         }
     }
+    let panicked: Vec<&String> = panics.iter().map(|(name, _)| name).collect();
+    // A test that panicked and then never reported is the culprit, if the
+    // one-thread run did not find it.
+    let culprit = culprit.or_else(|| {
+        unreported
+            .iter()
+            .find(|name| panicked.contains(name))
+            .cloned()
+    });
     let crash = Crash {
         target: target.to_owned(),
         status,
+        notes: stderr_notes(&output.stderr),
         panics: panics
             .into_iter()
             .map(|(name, message)| format!("{name} panicked at {message}"))
             .collect(),
+        culprit,
         unreported,
     };
     let explained = crash.explain();
-    tests.extend(crash.unreported.iter().map(|name| TestOutcome {
-        name: name.clone(),
-        passed: false,
-        message: Some(explained.clone()),
+    let died_in = crash.culprit.as_deref().map_or_else(
+        || {
+            format!(
+                "did not run: the process for {} ended first (see the test that did)",
+                crash.target
+            )
+        },
+        |c| {
+            format!(
+                "did not run: the process for {} ended in `{c}` first",
+                crash.target
+            )
+        },
+    );
+    tests.extend(crash.unreported.iter().map(|name| {
+        let guilty = crash.culprit.as_ref() == Some(name) || crash.culprit.is_none();
+        TestOutcome {
+            name: name.clone(),
+            passed: false,
+            message: Some(if guilty {
+                explained.clone()
+            } else {
+                died_in.clone()
+            }),
+            not_run: !guilty,
+        }
     }));
     BinaryRun {
         tests,
@@ -435,7 +524,33 @@ fn parse_result_line(line: &str) -> Option<TestOutcome> {
         name: name.trim().to_owned(),
         passed,
         message: None,
+        not_run: false,
     })
+}
+
+/// The lines a dying process wrote to stderr that are not part of a panic
+/// report: `memory allocation of … failed`, `fatal runtime error: …`.
+fn stderr_notes(stderr: &str) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut in_panic = false;
+    for line in stderr.lines() {
+        if line.starts_with("thread '") && line.contains("panicked at") {
+            in_panic = true;
+            continue;
+        }
+        if line.trim().is_empty() {
+            in_panic = false;
+            continue;
+        }
+        let noise = line.starts_with("note: ")
+            || line.starts_with("stack backtrace")
+            || line.starts_with("thread caused non-unwinding panic")
+            || line.starts_with("   ");
+        if !in_panic && !noise {
+            notes.push(line.trim().to_owned());
+        }
+    }
+    notes
 }
 
 /// The panic message in the `---- name stdout ----` section of a failed test.
@@ -591,6 +706,42 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out
         assert_eq!(
             names,
             [("alpha", true), ("hangs", false), ("never_started", false)]
+        );
+    }
+
+    #[test]
+    fn the_test_a_one_thread_run_started_last_is_the_culprit() {
+        let stdout = "running 3 tests\ntest alpha ... ok\ntest beta ... \n";
+        assert_eq!(last_started(stdout).as_deref(), Some("beta"));
+        assert_eq!(last_started("running 1 test\ntest alpha ... ok\n"), None);
+
+        let output = BinaryOutput {
+            stdout: "running 3 tests\ntest alpha ... ok\n".to_owned(),
+            stderr: "memory allocation of 1152921504606846976 bytes failed\n".to_owned(),
+            status: Ended::Failed("signal 6 (SIGABRT)".to_owned()),
+            listed: vec!["alpha".into(), "beta".into(), "gamma".into()],
+        };
+        let run = parse_binary_with_culprit("tests/x.rs", &output, Some("beta".into()));
+        let crash = run.crash.expect("an abort is a crash");
+        assert_eq!(
+            crash.notes,
+            ["memory allocation of 1152921504606846976 bytes failed"]
+        );
+        assert!(
+            crash.explain().contains("allocation fails"),
+            "an out-of-memory abort is explained as such: {}",
+            crash.explain()
+        );
+        let beta = run.tests.iter().find(|t| t.name == "beta").unwrap();
+        let gamma = run.tests.iter().find(|t| t.name == "gamma").unwrap();
+        assert!(!beta.passed && !beta.not_run, "the culprit failed");
+        assert!(!gamma.passed && gamma.not_run, "gamma never ran");
+        assert!(
+            gamma
+                .message
+                .as_deref()
+                .unwrap()
+                .contains("ended in `beta`")
         );
     }
 

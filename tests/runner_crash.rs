@@ -35,6 +35,7 @@ fn a_crashing_or_hanging_test_binary_is_reported_and_the_others_still_run() {
         .unwrap();
     assert!(aborted.status.contains("SIGABRT"), "{aborted:?}");
     assert_eq!(aborted.unreported, ["a_test_that_aborts"]);
+    assert_eq!(aborted.culprit.as_deref(), Some("a_test_that_aborts"));
     let explained = aborted.explain();
     for expected in [
         "the test's own assertion failed",
@@ -54,6 +55,11 @@ fn a_crashing_or_hanging_test_binary_is_reported_and_the_others_still_run() {
         .unwrap();
     assert!(hung.timed_out(), "{hung:?}");
     assert_eq!(hung.unreported, ["a_test_that_never_finishes"]);
+    assert_eq!(
+        hung.culprit.as_deref(),
+        Some("a_test_that_never_finishes"),
+        "a run on one thread names the test that hangs"
+    );
     assert!(
         started.elapsed() < limit * 10,
         "the hanging binary is stopped at the limit, not waited for"

@@ -36,6 +36,8 @@ pub fn check(root: &Path, style: Style, chapter: &Chapter) -> Result<bool> {
     for test in &run.tests {
         let mark = if test.passed {
             style.good("✓ passed")
+        } else if test.not_run {
+            style.dim("· not run")
         } else {
             style.bad("✗ failed")
         };
@@ -68,7 +70,8 @@ pub fn check(root: &Path, style: Style, chapter: &Chapter) -> Result<bool> {
         .map(|c| (format!("the test process for {}", c.target), c.explain()));
     let first = run
         .failures()
-        .next()
+        .find(|t| !t.not_run)
+        .or_else(|| run.failures().next())
         .map(|t| {
             let message = t.message.clone().unwrap_or_else(|| {
                 format!(
@@ -97,15 +100,29 @@ pub fn check(root: &Path, style: Style, chapter: &Chapter) -> Result<bool> {
         println!("{}", style.bad("No test ran; is the tests/ folder intact?"));
         return Ok(false);
     }
+    println!("{} Every test passes. Next:", style.good("Chapter done!"));
+    let has_unsafe = std::fs::read_to_string(root.join(chapter.exercise_lib()))
+        .is_ok_and(|source| source.contains("unsafe "));
+    let mut step = 1;
+    if has_unsafe {
+        println!(
+            "  {step}. let Miri check your `unsafe` code: {}\n     (some undefined behaviour passes every test natively; only Miri sees it)",
+            style.bold(&format!(
+                "cargo +nightly miri test -p {}",
+                chapter.exercise_package()
+            ))
+        );
+        step += 1;
+    }
     println!(
-        "{} Now read the solution walkthrough, {} (in the book: `cargo run -- book`),",
-        style.good("Chapter done!"),
+        "  {step}. read the solution walkthrough: {} (in the book: {})",
         style.bold(&chapter.solution_page().display().to_string()),
+        style.bold("cargo run -- book")
     );
     println!(
-        "compare your crate with {}, and measure both side by side: {}.",
-        style.bold(&chapter.solution_dir().display().to_string()),
-        style.bold("cargo bench --features learner")
+        "  {}. measure your crate beside the solution: {}",
+        step + 1,
+        style.bold(&format!("cargo run -- compare {}", chapter.number))
     );
     Ok(true)
 }

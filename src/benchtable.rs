@@ -138,6 +138,46 @@ pub fn latest_run(root: &Path, group: &str) -> (Vec<String>, Vec<String>) {
     (current, stale)
 }
 
+/// What a bench id measures, for the chart's colours.
+pub fn kind_of(group: &str, id: &str) -> crate::charts::Kind {
+    use crate::charts::Kind;
+    let solution = CHAPTERS
+        .iter()
+        .flat_map(|c| c.solution_rows)
+        .any(|&(g, i)| g == group && i == id);
+    if id.starts_with("learner/") {
+        Kind::Learner
+    } else if solution {
+        Kind::Solution
+    } else if id.starts_with("standard_allocation") {
+        Kind::Std
+    } else {
+        Kind::Other
+    }
+}
+
+/// The chart of `group`'s latest run: ns per operation, one bar per id.
+///
+/// # Errors
+/// When a measurement cannot be read.
+pub fn render_chart(root: &Path, group: &str) -> Result<String> {
+    let (ids, _) = latest_run(root, group);
+    let mut bars = Vec::new();
+    for id in ids {
+        bars.push(crate::charts::Bar {
+            value: median_ns(root, group, &id)?,
+            kind: kind_of(group, &id),
+            label: id,
+        });
+    }
+    bars.sort_by(|a, b| a.value.total_cmp(&b.value));
+    crate::charts::bar_chart(
+        &format!("{group}: median time per operation (shorter is faster)"),
+        "ns per operation",
+        &bars,
+    )
+}
+
 /// The Markdown page for `group`: every id measured in the latest run, then
 /// every comparison the chapters declare for it, with its bar. Ids a
 /// filtered run left out are named, not shown with older figures.
@@ -203,6 +243,11 @@ pub fn render(root: &Path, group: &str) -> Result<String> {
              process of its own, running the same rows."
         )?;
     }
+    writeln!(
+        page,
+        "\n![{group}: ns per operation, one bar per bench id](measured/{group}.svg)\n\n\
+         *Chart: `cargo run -- bench-table {group}`, from the same run as the table.*"
+    )?;
     if !missing.is_empty() {
         let names: Vec<String> = missing.iter().map(|id| format!("`{id}`")).collect();
         writeln!(

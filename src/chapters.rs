@@ -13,6 +13,9 @@ pub struct Chapter {
     pub title: &'static str,
     /// The bench comparisons whose figures the chapter's page shows.
     pub comparisons: &'static [Comparison],
+    /// The bench rows that measure this chapter's solution, as `(group, id)`;
+    /// charts colour them as the workbook's own.
+    pub solution_rows: &'static [(&'static str, &'static str)],
     /// The bench rows that have a `learner/…` twin, as `(group, id)`:
     /// `cargo run -- compare NN` measures the learner's crate on these.
     pub learner_rows: &'static [(&'static str, &'static str)],
@@ -58,6 +61,10 @@ pub const CHAPTERS: &[Chapter] = &[
                 min_speedup: None,
             },
         ],
+        solution_rows: &[
+            ("custom_allocators", "fixed_size_pool"),
+            ("custom_allocators", "fixed_size_pool_by_value"),
+        ],
         learner_rows: &[("custom_allocators", "fixed_size_pool")],
     },
     Chapter {
@@ -84,6 +91,10 @@ pub const CHAPTERS: &[Chapter] = &[
                 min_speedup: None,
             },
         ],
+        solution_rows: &[
+            ("custom_allocators", "size_class_allocator"),
+            ("size_class_lookup", "lookup_table"),
+        ],
         learner_rows: &[("custom_allocators", "size_class_allocator")],
     },
     Chapter {
@@ -105,6 +116,7 @@ pub const CHAPTERS: &[Chapter] = &[
                 min_speedup: None,
             },
         ],
+        solution_rows: &[("custom_allocators", "stack_allocator")],
         learner_rows: &[("custom_allocators", "stack_allocator")],
     },
 ];

@@ -3,6 +3,7 @@
 //!
 //! - [`chapters`]: the chapters that have an exercise, and where their files live;
 //! - [`testrun`]: runs a crate's tests with cargo and reads the results;
+//! - [`charts`]: SVG charts of measured data (plotters);
 //! - [`compare`]: a learner's crate beside the solution, measured in one run;
 //! - [`integrity`]: the static checks of `cargo run -- verify` (shared tests,
 //!   matching public APIs, book includes that resolve);
@@ -13,6 +14,7 @@
 
 pub mod benchtable;
 pub mod chapters;
+pub mod charts;
 pub mod compare;
 pub mod instructions;
 pub mod integrity;

@@ -8,7 +8,12 @@ use workbook::{benchtable, instructions};
 
 /// `cargo run -- bench-table GROUP`: the book's table for a criterion group.
 pub fn bench_table(root: &Path, group: &str) -> Result<bool> {
-    write_measured(root, group, &benchtable::render(root, group)?)
+    let page = benchtable::render(root, group)?;
+    let chart = root.join("book/src/measured").join(format!("{group}.svg"));
+    fs::create_dir_all(chart.parent().unwrap_or(root))?;
+    fs::write(&chart, benchtable::render_chart(root, group)?)?;
+    println!("wrote {}", chart.display());
+    write_measured(root, group, &page)
 }
 
 /// Writes `book/src/measured/NAME.md`, which the book includes, and shows it.

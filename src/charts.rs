@@ -1,0 +1,163 @@
+//! SVG charts of measured data, drawn with plotters: the book's pictures come
+//! from the same figures as its tables, never by hand.
+
+use plotters::prelude::*;
+
+/// What a bar stands for, which sets its colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A workbook solution.
+    Solution,
+    /// A learner's crate (`learner/…`).
+    Learner,
+    /// Plain allocation from std.
+    Std,
+    /// A crate a user would otherwise pick, or a variant.
+    Other,
+}
+
+impl Kind {
+    fn color(self) -> RGBColor {
+        match self {
+            Kind::Solution => RGBColor(0x2b, 0x6c, 0xb0),
+            Kind::Learner => RGBColor(0x2f, 0x9e, 0x44),
+            Kind::Std => RGBColor(0xc0, 0x39, 0x2b),
+            Kind::Other => RGBColor(0x88, 0x88, 0x88),
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Solution => "workbook solution",
+            Kind::Learner => "learner's crate",
+            Kind::Std => "plain std allocation",
+            Kind::Other => "other crate or variant",
+        }
+    }
+}
+
+/// One bar: a bench id, its value and its kind.
+#[derive(Debug, Clone)]
+pub struct Bar {
+    /// The bench id, shown beside the bar.
+    pub label: String,
+    /// The value (ns per operation).
+    pub value: f64,
+    /// What it stands for.
+    pub kind: Kind,
+}
+
+/// A horizontal bar chart, one bar per id, as an SVG document.
+///
+/// # Errors
+/// When plotters cannot draw (it should not, on an in-memory SVG).
+pub fn bar_chart(title: &str, x_label: &str, bars: &[Bar]) -> anyhow::Result<String> {
+    let mut svg = String::new();
+    let height = 90 + 34 * bars.len() as u32;
+    {
+        let root = SVGBackend::with_string(&mut svg, (760, height)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let max = bars.iter().map(|b| b.value).fold(0.0_f64, f64::max) * 1.2;
+        let n = bars.len().max(1);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(210)
+            .build_cartesian_2d(0.0..max.max(1e-9), (0..n - 1).into_segmented())?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .light_line_style(WHITE)
+            .x_desc(x_label)
+            .y_labels(n)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => n
+                    .checked_sub(1 + *i)
+                    .and_then(|row| bars.get(row))
+                    .map(|b| b.label.clone())
+                    .unwrap_or_default(),
+                _ => String::new(),
+            })
+            .label_style(("sans-serif", 14))
+            .draw()?;
+        for (i, bar) in bars.iter().enumerate() {
+            let row = n - 1 - i;
+            let color = bar.kind.color();
+            let mut rectangle = Rectangle::new(
+                [
+                    (0.0, SegmentValue::Exact(row)),
+                    (bar.value, SegmentValue::Exact(row + 1)),
+                ],
+                color.filled(),
+            );
+            rectangle.set_margin(4, 4, 0, 0);
+            chart.draw_series(std::iter::once(rectangle))?;
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((bar.value, SegmentValue::CenterOf(row)))
+                    + Text::new(
+                        format!("{:.2}", bar.value),
+                        (6, -7),
+                        ("sans-serif", 13).into_font().color(&BLACK),
+                    ),
+            ))?;
+        }
+        let mut kinds: Vec<Kind> = bars.iter().map(|b| b.kind).collect();
+        kinds.dedup();
+        kinds.sort_by_key(|k| *k as u8);
+        kinds.dedup();
+        for kind in kinds {
+            chart
+                .draw_series(std::iter::empty::<Rectangle<(f64, SegmentValue<usize>)>>())?
+                .label(kind.label())
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], kind.color().filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.3))
+            .label_font(("sans-serif", 13))
+            .draw()?;
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bar_chart_labels_every_bar_and_its_value() {
+        let svg = bar_chart(
+            "custom_allocators",
+            "ns per operation",
+            &[
+                Bar {
+                    label: "fixed_size_pool".into(),
+                    value: 2.42,
+                    kind: Kind::Solution,
+                },
+                Bar {
+                    label: "standard_allocation".into(),
+                    value: 14.24,
+                    kind: Kind::Std,
+                },
+            ],
+        )
+        .unwrap();
+        for text in [
+            "fixed_size_pool",
+            "standard_allocation",
+            "2.42",
+            "14.24",
+            "ns per operation",
+            "plain std allocation",
+        ] {
+            assert!(svg.contains(text), "{text} in the chart");
+        }
+    }
+}

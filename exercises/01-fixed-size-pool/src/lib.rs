@@ -1,7 +1,7 @@
 //! # Chapter 01: a fixed-size block pool
 //!
-//! Welcome to your first pool. Read the lesson first (`mdbook serve book
-//! --open`, chapter 01), then fill in every `todo!()` below. Check your work with
+//! Welcome to your first pool. Read the lesson first (`cargo run -- book`,
+//! chapter 01), then fill in every `todo!()` below. Check your work with
 //!
 //! ```text
 //! cargo run -- check 01     # or: cargo test -p exercise-01-fixed-size-pool
@@ -11,7 +11,9 @@
 //! types, their fields and the constants below are the solution's own: one slab
 //! of words allocated by `new`, `words_per_block` words per block, a free list
 //! whose links live in the first word of each free block, `free_head` for its
-//! first block, and `NIL` for "no block". Keep them as they are.
+//! first block, and `NIL` for "no block". Keep them as they are. The layout
+//! also decides thread safety: the pool is `Send` but not `Sync`, and a `Block`
+//! is not `Send`. The tests check both, so add no `unsafe impl` of your own.
 //!
 //! **Yours**: every body that says `todo!()`. Its message is the contract:
 //! what must be true when the function returns, and what it must refuse. How to
@@ -137,15 +139,19 @@ impl FixedSizePool {
     /// one heap allocation for all of them.
     ///
     /// # Errors
-    /// - `ZeroBlockSize` / `ZeroCapacity` when an argument is zero;
-    /// - `SizeOverflow` when the slab's size in bytes, `capacity` blocks of
-    ///   `block_size` rounded up to whole words, overflows `usize`;
-    /// - `TooLarge` when that size exceeds `isize::MAX` bytes;
-    /// - `OutOfMemory` when the allocator cannot provide the slab: reported
-    ///   as an error, not an abort of the process.
+    /// The checks run in this order, and the first one that fails is the
+    /// error returned (so `new(0, 0)` is `ZeroBlockSize`, and a zero is
+    /// reported before any size problem):
+    /// 1. `ZeroBlockSize` when `block_size` is zero;
+    /// 2. `ZeroCapacity` when `capacity` is zero;
+    /// 3. `SizeOverflow` when the slab's size in bytes, `capacity` blocks of
+    ///    `block_size` rounded up to whole words, overflows `usize`;
+    /// 4. `TooLarge` when that size exceeds `isize::MAX` bytes;
+    /// 5. `OutOfMemory` when the allocator cannot provide the slab: reported
+    ///    as an error, not an abort of the process.
     pub fn new(block_size: usize, capacity: usize) -> Result<Self, ConfigError> {
         todo!(
-            "a pool whose `capacity` blocks are all free, in one slab allocated once, with room for a link in each block; zero sizes, sizes that overflow usize, a slab over isize::MAX bytes and a slab the allocator refuses are the matching ConfigError, never a panic or an abort"
+            "a pool whose `capacity` blocks are all free, in one slab allocated once and with every word of it written, with room for a link in each block; zero sizes, sizes that overflow usize, a slab over isize::MAX bytes and a slab the allocator refuses are the matching ConfigError, checked in the order listed under # Errors, never a panic or an abort"
         )
     }
     // ANCHOR_END: new
@@ -179,8 +185,8 @@ impl FixedSizePool {
         todo!("the word that holds block `index`'s free-list link while the block is free")
     }
 
-    /// A pointer to the first byte of block `index`, derived from the whole
-    /// slab so that it may reach every byte of the block, not only its first word.
+    /// A pointer to the first byte of block `index`, with the right to read
+    /// and write every byte of the block, not only its first word.
     #[inline]
     fn block_ptr(&self, index: usize) -> *mut u8 {
         todo!(

@@ -50,6 +50,27 @@ fn new_rejects_zero_capacity() {
 }
 
 #[test]
+fn new_reports_a_zero_before_any_size_problem() {
+    assert_eq!(
+        FixedSizePool::new(0, 0).err(),
+        Some(ConfigError::ZeroBlockSize),
+        "new(0, 0) has two problems; new's doc comment lists the checks in order, block size \
+         first, so the caller always gets the same error for the same call: ZeroBlockSize"
+    );
+    assert_eq!(
+        FixedSizePool::new(0, usize::MAX).err(),
+        Some(ConfigError::ZeroBlockSize),
+        "new(0, usize::MAX) must be ZeroBlockSize: a zero is reported before any size problem"
+    );
+    assert_eq!(
+        FixedSizePool::new(usize::MAX, 0).err(),
+        Some(ConfigError::ZeroCapacity),
+        "new(usize::MAX, 0) must be ZeroCapacity: a pool of no blocks needs no slab at all, \
+         and a zero is reported before any size problem"
+    );
+}
+
+#[test]
 fn new_rejects_sizes_whose_product_overflows() {
     let huge = usize::MAX / 2 + 1;
     assert_eq!(
@@ -58,7 +79,8 @@ fn new_rejects_sizes_whose_product_overflows() {
             block_size: huge,
             capacity: 2
         }),
-        "{huge} * 2 overflows usize; use checked_mul and report SizeOverflow instead of wrapping"
+        "new({huge}, 2) must be SizeOverflow: the slab's size in bytes does not fit in a usize, \
+         and a wrapped multiplication would build a tiny slab for two huge blocks"
     );
     assert_eq!(
         FixedSizePool::new(2, huge).err(),
@@ -66,7 +88,8 @@ fn new_rejects_sizes_whose_product_overflows() {
             block_size: 2,
             capacity: huge
         }),
-        "the check must not depend on which argument is the large one"
+        "new(2, {huge}) must be SizeOverflow too: the slab's size does not fit in a usize, \
+         whichever of the two numbers is the large one"
     );
     assert_eq!(
         FixedSizePool::new(usize::MAX, 1).err(),
@@ -74,8 +97,8 @@ fn new_rejects_sizes_whose_product_overflows() {
             block_size: usize::MAX,
             capacity: 1
         }),
-        "one block of usize::MAX bytes fits in a usize, but rounded up to whole words it does not; \
-         the slab's size after rounding must be checked too"
+        "new(usize::MAX, 1) must be SizeOverflow: one block of usize::MAX bytes fits in a usize, \
+         but padded to whole words it does not, and the padded size is what the slab needs"
     );
 }
 
@@ -108,8 +131,9 @@ fn new_reports_a_slab_the_allocator_cannot_provide() {
     assert_eq!(
         err,
         Some(ConfigError::OutOfMemory { bytes: 1 << 60 }),
-        "an exabyte slab passes the size checks but the allocator refuses it; \
-         reserve with Vec::try_reserve_exact and report OutOfMemory instead of aborting"
+        "new(2^30, 2^30) asks for a 2^60-byte slab: it passes the size checks, but no allocator \
+         can provide it, and the caller must get OutOfMemory back as a value it can handle, \
+         not a panic and not an aborted process"
     );
 }
 
@@ -244,7 +268,8 @@ fn every_block_is_aligned_to_block_align() {
                 addr % BLOCK_ALIGN,
                 0,
                 "block at {addr:#x} of a {block_size}-byte pool is not a multiple of BLOCK_ALIGN = \
-                 {BLOCK_ALIGN}; round the block stride up to whole words"
+                 {BLOCK_ALIGN}: the pool promises that alignment, and a free block keeps its \
+                 usize link in its first bytes"
             );
         }
     }
@@ -260,11 +285,13 @@ fn blocks_never_overlap() {
         for pair in spans.windows(2) {
             assert!(
                 pair[0].end <= pair[1].start,
-                "with {block_size}-byte blocks, the block at {:#x}..{:#x} overlaps the one at {:#x}; \
-                 block i must start at slab + i * stride with stride >= block_size",
+                "with {block_size}-byte blocks, the block at {:#x}..{:#x} overlaps the one at {:#x}: \
+                 the next block starts {} bytes after it, but a block is {block_size} bytes, so \
+                 writing one block would change the other",
                 pair[0].start,
                 pair[0].end,
-                pair[1].start
+                pair[1].start,
+                pair[1].start - pair[0].start
             );
         }
     }
@@ -300,6 +327,20 @@ fn writing_a_whole_block_never_disturbs_another() {
                 i + 1,
                 &block[..]
             );
+        }
+    }
+}
+
+/// Reading a byte that nobody ever wrote is undefined behaviour. A native run
+/// cannot see that; Miri can (`cargo +nightly miri test -p exercise-01-fixed-size-pool`
+/// reports the read), so this test is there for Miri.
+#[test]
+fn every_byte_of_a_fresh_block_may_be_read() {
+    for block_size in [1, 9, 64] {
+        let pool = pool(block_size, 4);
+        for block in take_all(&pool) {
+            let sum: u64 = block.iter().map(|&byte| u64::from(byte)).sum();
+            std::hint::black_box(sum);
         }
     }
 }
@@ -384,7 +425,7 @@ fn the_block_returned_last_is_handed_out_first() {
 
 #[test]
 fn tiny_blocks_still_hold_the_free_list_link() {
-    // A 1-byte block cannot hold a usize link unless the stride is at least a word.
+    // A free block keeps a usize link, even when the caller asked for 1 byte.
     let pool = pool(1, 8);
     for round in 0..3 {
         let mut slots: Vec<Option<Block<'_>>> = take_all(&pool).into_iter().map(Some).collect();
@@ -479,6 +520,76 @@ fn the_pool_can_move_to_another_thread() {
         (len, available),
         (Some(64), 4),
         "a pool moved to another thread must work there just as well (it is Send)"
+    );
+}
+
+/// Answers "is `T` Send?" and "is `T` Sync?" for a concrete type, at run time.
+/// Method lookup tries an inherent method before a trait method, and skips an
+/// inherent method whose `where` bound does not hold: the inherent `is_sync`
+/// exists only for `Sync` types, and every other type falls back to the trait's.
+struct Probe<T: ?Sized>(std::marker::PhantomData<T>);
+
+trait Fallback {
+    fn is_send(&self) -> bool {
+        false
+    }
+    fn is_sync(&self) -> bool {
+        false
+    }
+}
+
+impl<T: ?Sized> Fallback for Probe<T> {}
+
+impl<T: ?Sized + Send> Probe<T> {
+    #[allow(dead_code, reason = "called through method lookup on concrete types")]
+    fn is_send(&self) -> bool {
+        true
+    }
+}
+
+impl<T: ?Sized + Sync> Probe<T> {
+    #[allow(dead_code, reason = "called through method lookup on concrete types")]
+    fn is_sync(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn the_pool_is_send_but_not_sync_and_a_block_is_not_send() {
+    // A pool that works, first: the types below are only worth checking then.
+    let pool = pool(16, 2);
+    let block = pool.alloc().expect("a fresh pool of 2 has a free block");
+    assert_eq!(block.len(), 16, "a block of a 16-byte pool is 16 bytes");
+    drop(block);
+
+    // The probe itself must tell the two answers apart.
+    assert!(
+        Probe::<u8>(std::marker::PhantomData).is_sync(),
+        "probe: u8 is Sync"
+    );
+    assert!(
+        !Probe::<std::cell::Cell<u8>>(std::marker::PhantomData).is_sync(),
+        "probe: Cell<u8> is not Sync"
+    );
+    assert!(
+        !Probe::<std::rc::Rc<u8>>(std::marker::PhantomData).is_send(),
+        "probe: Rc<u8> is not Send"
+    );
+
+    assert!(
+        Probe::<FixedSizePool>(std::marker::PhantomData).is_send(),
+        "FixedSizePool must be Send: a pool built on one thread may be handed to another"
+    );
+    assert!(
+        !Probe::<FixedSizePool>(std::marker::PhantomData).is_sync(),
+        "FixedSizePool must not be Sync: its free list is updated without locks, so two \
+         threads calling alloc on a shared pool could both read the same free_head and hand \
+         out the same block twice"
+    );
+    assert!(
+        !Probe::<Block<'static>>(std::marker::PhantomData).is_send(),
+        "Block must not be Send: a block dropped on another thread would push itself onto \
+         the free list while this thread may be popping from it"
     );
 }
 

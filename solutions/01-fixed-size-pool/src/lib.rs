@@ -144,12 +144,16 @@ impl FixedSizePool {
     /// one heap allocation for all of them.
     ///
     /// # Errors
-    /// - `ZeroBlockSize` / `ZeroCapacity` when an argument is zero;
-    /// - `SizeOverflow` when the slab's size in bytes, `capacity` blocks of
-    ///   `block_size` rounded up to whole words, overflows `usize`;
-    /// - `TooLarge` when that size exceeds `isize::MAX` bytes;
-    /// - `OutOfMemory` when the allocator cannot provide the slab: reported
-    ///   as an error, not an abort of the process.
+    /// The checks run in this order, and the first one that fails is the
+    /// error returned (so `new(0, 0)` is `ZeroBlockSize`, and a zero is
+    /// reported before any size problem):
+    /// 1. `ZeroBlockSize` when `block_size` is zero;
+    /// 2. `ZeroCapacity` when `capacity` is zero;
+    /// 3. `SizeOverflow` when the slab's size in bytes, `capacity` blocks of
+    ///    `block_size` rounded up to whole words, overflows `usize`;
+    /// 4. `TooLarge` when that size exceeds `isize::MAX` bytes;
+    /// 5. `OutOfMemory` when the allocator cannot provide the slab: reported
+    ///    as an error, not an abort of the process.
     ///
     /// ```
     /// use fixed_size_pool::{ConfigError, FixedSizePool};
@@ -157,6 +161,7 @@ impl FixedSizePool {
     /// let pool = FixedSizePool::new(1500, 16)?; // 16 Ethernet frames
     /// assert_eq!(pool.capacity(), 16);
     /// assert_eq!(FixedSizePool::new(0, 8).unwrap_err(), ConfigError::ZeroBlockSize);
+    /// assert_eq!(FixedSizePool::new(0, 0).unwrap_err(), ConfigError::ZeroBlockSize);
     /// # Ok::<(), ConfigError>(())
     /// ```
     pub fn new(block_size: usize, capacity: usize) -> Result<Self, ConfigError> {
@@ -244,10 +249,12 @@ impl FixedSizePool {
         &self.slab[index * self.words_per_block]
     }
 
-    /// A pointer to the first byte of block `index`, derived from the whole
-    /// slab so that it may reach every byte of the block, not only its first word.
+    /// A pointer to the first byte of block `index`, with the right to read
+    /// and write every byte of the block, not only its first word.
     #[inline]
     fn block_ptr(&self, index: usize) -> *mut u8 {
+        // Start from the whole slab, not from `self.link(index)`: a pointer
+        // made from one `Cell` may touch that one word and no more.
         self.slab
             .as_ptr()
             .wrapping_add(index * self.words_per_block)

@@ -38,10 +38,6 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 /// every run.
 pub const BUFFER_ALIGN: usize = 64;
 
-/// The largest capacity whose buffer, rounded up to whole chunks of
-/// [`BUFFER_ALIGN`] bytes, still spans at most `isize::MAX` bytes.
-const MAX_CAPACITY: usize = isize::MAX as usize - (BUFFER_ALIGN - 1);
-
 /// The unit the buffer is made of: 64 bytes aligned to 64. `UnsafeCell`
 /// because allocations write through `&self`; `MaybeUninit` because bytes not
 /// yet handed out hold nothing. Together they make the allocator `!Sync`.
@@ -106,7 +102,8 @@ pub struct StackStats {
     pub failed: u64,
     /// Bytes in use now, alignment padding included.
     pub used: usize,
-    /// The most bytes ever in use at once.
+    /// The most bytes ever in use at once, now included: never less than
+    /// `used`, and never lower than at any earlier moment.
     pub peak_used: usize,
     /// Resets: [`StackAllocator::reset`], [`StackAllocator::reset_to`], and scopes ended.
     pub resets: u64,
@@ -114,13 +111,16 @@ pub struct StackStats {
 
 // ANCHOR: errors
 /// Why [`StackAllocator::with_capacity`] refused to build an allocator.
+///
+/// Its `Display` message names the capacity that was asked for, in bytes
+/// (`0` for [`ConfigError::ZeroCapacity`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigError {
     /// A buffer of zero bytes could hold nothing.
     ZeroCapacity,
     /// The buffer would span more than `isize::MAX` bytes, the most one Rust
     /// allocation may span, once `bytes` is rounded up to whole chunks of
-    /// [`BUFFER_ALIGN`]: any capacity above `isize::MAX - (BUFFER_ALIGN - 1)`.
+    /// [`BUFFER_ALIGN`] bytes.
     TooLarge {
         /// The requested capacity.
         bytes: usize,
@@ -133,6 +133,8 @@ pub enum ConfigError {
 }
 
 /// Why an allocation was refused. The allocator is unchanged by a refusal.
+///
+/// Its `Display` message names all three numbers it carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AllocError {
     /// The buffer has too little room left for the request and its alignment
@@ -147,19 +149,14 @@ pub enum AllocError {
     },
 }
 
-/// Why [`StackAllocator::reset_to`] refused a marker.
+/// Why [`StackAllocator::reset_to`] refused a marker; its documentation says
+/// exactly when each applies. `AlreadyFreed`'s `Display` message names both
+/// numbers it carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResetError {
     /// The marker was taken from a different allocator.
     ForeignMarker,
-    /// The marker is certainly stale: its offset is above the current top
-    /// (a reset to an earlier point freed it, and the top has not grown back
-    /// past it), or a full [`StackAllocator::reset`] came after it was taken.
-    ///
-    /// Not every stale marker is caught. Once the top has grown back past a
-    /// marker that a reset to an earlier marker freed, the marker is accepted
-    /// again and frees whatever now lies above its offset. That is a logic
-    /// error in the caller, never unsound: no reference survives a reset.
+    /// What the marker marked has already been freed.
     AlreadyFreed {
         /// Where the marker points.
         offset: usize,
@@ -181,7 +178,7 @@ impl StackAllocator {
     /// global allocator cannot provide it. Never a panic or an abort.
     pub fn with_capacity(bytes: usize) -> Result<Self, ConfigError> {
         todo!(
-            "an allocator whose buffer holds at least `bytes` bytes, starts at a multiple of BUFFER_ALIGN and is allocated once, here; ZeroCapacity for 0, TooLarge when whole chunks would exceed isize::MAX, OutOfMemory when the allocator says no (never a panic or an abort)"
+            "an allocator whose buffer holds at least `bytes` bytes, starts at a multiple of BUFFER_ALIGN and is allocated once, here; otherwise the ConfigError the doc comment names (never a panic or an abort)"
         )
     }
     // ANCHOR_END: with_capacity
@@ -219,7 +216,7 @@ impl StackAllocator {
     #[cold]
     fn refuse(&self, layout: Layout) -> AllocError {
         todo!(
-            "count the failure and say what was requested, its alignment, and how many bytes remain"
+            "the failure is counted, and the error says what was requested, its alignment, and how many bytes remain"
         )
     }
     // ANCHOR_END: base
@@ -236,7 +233,7 @@ impl StackAllocator {
     #[inline]
     pub fn alloc<T>(&self, value: T) -> Result<&mut T, AllocError> {
         todo!(
-            "`value` lives in the buffer, properly aligned, behind a `&mut T` that no other reference overlaps; OutOfSpace (and `value` dropped) when it does not fit"
+            "`value` lives in the buffer, properly aligned, behind a `&mut T` that no other reference overlaps; on OutOfSpace, `value` has been dropped"
         )
     }
     // ANCHOR_END: alloc
@@ -264,27 +261,30 @@ impl StackAllocator {
     // ANCHOR: reset
     /// The current position, to pass to [`StackAllocator::reset_to`] later.
     pub fn marker(&self) -> Marker {
-        todo!("a marker that remembers this allocator, its generation and the current top")
+        todo!("a marker that reset_to can check and return to")
     }
 
     /// Frees everything allocated since `marker` was taken.
     ///
     /// # Errors
-    /// [`ResetError::ForeignMarker`] for another allocator's marker;
-    /// [`ResetError::AlreadyFreed`] for a marker above the top or taken
-    /// before the last full [`StackAllocator::reset`] (that variant says
-    /// which stale markers slip through). Nothing changes then.
+    /// Nothing changes on an error.
+    /// - [`ResetError::ForeignMarker`] for another allocator's marker,
+    ///   whatever else is wrong with it.
+    /// - Otherwise [`ResetError::AlreadyFreed`] for a marker that is certainly
+    ///   stale: taken before the last full [`StackAllocator::reset`], or
+    ///   pointing above the current top.
+    ///
+    /// Not every stale marker is caught. Once the top has grown back past a
+    /// marker that a reset to an earlier marker freed, the marker is accepted
+    /// again and frees whatever now lies above its offset. That is a logic
+    /// error in the caller, never unsound: no reference survives a reset.
     pub fn reset_to(&mut self, marker: Marker) -> Result<(), ResetError> {
-        todo!(
-            "the top is back at the marker's offset; ForeignMarker for another allocator's marker, AlreadyFreed for one above the top or from before a full reset, and then nothing changes"
-        )
+        todo!("the contract above: back at the marker, or the right error and nothing changed")
     }
 
     /// Runs `f` and then frees everything it allocated.
     pub fn scope<R>(&mut self, f: impl FnOnce(&StackAllocator) -> R) -> R {
-        todo!(
-            "f's result; everything f allocated is freed when it returns, nothing allocated before it"
-        )
+        todo!("f's result; what f allocated is freed, what came before it is not")
     }
 
     /// Frees everything. Markers taken before become stale.
@@ -315,7 +315,7 @@ impl StackAllocator {
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> StackStats {
-        todo!("the counters; peak_used is the most bytes ever in use, now included")
+        todo!("the counters as StackStats documents them")
     }
 }
 
@@ -340,7 +340,7 @@ impl fmt::Debug for StackAllocator {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        todo!("one sentence per variant that names the numbers involved")
+        todo!("one sentence per variant, naming the numbers the enum's doc comment lists")
     }
 }
 
@@ -348,7 +348,7 @@ impl std::error::Error for ConfigError {}
 
 impl fmt::Display for AllocError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        todo!("say what was requested, its alignment, and what remained")
+        todo!("one sentence naming all three numbers")
     }
 }
 
@@ -356,7 +356,7 @@ impl std::error::Error for AllocError {}
 
 impl fmt::Display for ResetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        todo!("say whose marker it was, or where it points and how much is in use")
+        todo!("one sentence per variant; AlreadyFreed names both of its numbers")
     }
 }
 

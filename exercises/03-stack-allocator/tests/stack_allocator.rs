@@ -48,9 +48,10 @@ fn with_capacity_rejects_a_buffer_that_would_exceed_isize_max_once_rounded_up() 
         assert_eq!(
             StackAllocator::with_capacity(bytes).err(),
             Some(ConfigError::TooLarge { bytes }),
-            "the buffer is made of whole {BUFFER_ALIGN}-byte chunks, so {bytes} bytes round up \
-             past isize::MAX, the largest allocation Rust allows: that is TooLarge, decided \
-             before asking for memory (and never an overflow in the rounding)"
+            "with_capacity({bytes}) must be TooLarge: the buffer is made of whole \
+             {BUFFER_ALIGN}-byte chunks, and {bytes} bytes rounded up to them would span more \
+             than isize::MAX bytes, which no Rust allocation may (a rounding that wraps around \
+             would instead build a tiny buffer, or panic)"
         );
     }
 }
@@ -65,44 +66,55 @@ fn with_capacity_reports_a_buffer_the_allocator_cannot_provide() {
         assert_eq!(
             StackAllocator::with_capacity(bytes).err(),
             Some(ConfigError::OutOfMemory { bytes }),
-            "{bytes} bytes fit in isize::MAX even rounded up to whole chunks, so they are not \
-             TooLarge, but no machine has them: ask for the buffer in a way that can fail and \
-             report OutOfMemory instead of aborting"
+            "with_capacity({bytes}) must be OutOfMemory: rounded up to whole chunks the buffer \
+             still fits in isize::MAX bytes, so it is not TooLarge, but no machine has that \
+             much memory; the caller must get an error it can handle, not an aborted process"
         );
     }
 }
 
 #[test]
 fn errors_explain_themselves() {
-    let messages = [
-        (ConfigError::ZeroCapacity.to_string(), "1 byte"),
-        (ConfigError::TooLarge { bytes: 123 }.to_string(), "123"),
-        (ConfigError::OutOfMemory { bytes: 456 }.to_string(), "456"),
+    // Each message must name every number its variant carries (the error
+    // enums' doc comments say so), so a user can see what went wrong.
+    let messages: [(String, &[&str]); 6] = [
+        (ConfigError::ZeroCapacity.to_string(), &["0"]),
+        (ConfigError::TooLarge { bytes: 123 }.to_string(), &["123"]),
+        (
+            ConfigError::OutOfMemory { bytes: 456 }.to_string(),
+            &["456"],
+        ),
         (
             AllocError::OutOfSpace {
-                requested: 100,
-                align: 8,
+                requested: 1000,
+                align: 16,
                 remaining: 42,
             }
             .to_string(),
-            "42",
+            &["1000", "16", "42"],
         ),
-        (ResetError::ForeignMarker.to_string(), "another allocator"),
+        (
+            ResetError::ForeignMarker.to_string(),
+            &["another allocator"],
+        ),
         (
             ResetError::AlreadyFreed {
                 offset: 77,
-                used: 5,
+                used: 53,
             }
             .to_string(),
-            "77",
+            &["77", "53"],
         ),
     ];
     for (message, expected) in messages {
-        assert!(
-            message.contains(expected),
-            "an error message should say {expected:?} so the user knows what happened, but it \
-             was {message:?}"
-        );
+        for part in expected {
+            assert!(
+                message.contains(part),
+                "the message {message:?} should contain {part:?}: an error message names the \
+                 numbers its variant carries (and a foreign marker says it belongs to another \
+                 allocator), so the user knows what happened"
+            );
+        }
     }
     let errors: [Box<dyn std::error::Error>; 3] = [
         Box::new(ConfigError::ZeroCapacity),
@@ -147,7 +159,8 @@ fn the_buffer_starts_at_a_multiple_of_buffer_align() {
             first % BUFFER_ALIGN,
             0,
             "the first byte of a {capacity}-byte allocator is at {first:#x}, not a multiple of \
-             BUFFER_ALIGN = {BUFFER_ALIGN}; build the buffer from chunks aligned to BUFFER_ALIGN"
+             BUFFER_ALIGN = {BUFFER_ALIGN}: the buffer must start there, so that padding for \
+             alignments up to {BUFFER_ALIGN} is the same wherever the buffer lies"
         );
         assert_eq!(
             stack.capacity(),
@@ -200,8 +213,9 @@ fn allocations_are_aligned_for_their_type() {
     ];
     assert_eq!(
         checks, [0; 5],
-        "every value must start at a multiple of its type's alignment; round the address up \
-         with (align - address % align) % align bytes of padding"
+        "every value must start at a multiple of its type's alignment (the remainders for \
+         u16, u32, u64, u128 and a 64-aligned struct, after a 1-byte value, must all be 0); a \
+         misaligned reference is undefined behaviour, and some CPUs fault on it"
     );
 }
 
@@ -226,6 +240,55 @@ fn alloc_layout_honours_every_alignment_from_1_to_4096() {
 }
 
 #[test]
+fn alignments_above_buffer_align_are_met_wherever_the_buffer_lies() {
+    // The buffer starts at a multiple of BUFFER_ALIGN; whether it also starts
+    // at a multiple of 128 or 4096 is up to the global allocator, so these
+    // alignments can only be met by looking at the address.
+    let big = stack(64 * 1024);
+    for round in 0..4 {
+        for align in [128, 256, 4096] {
+            big.alloc([0_u8; 3]).expect("room for three bytes"); // an odd size, to misalign the top
+            let layout = Layout::from_size_align(5, align).expect("a valid layout");
+            let ptr = big.alloc_layout(layout).unwrap_or_else(|err| {
+                panic!("5 bytes aligned to {align} must fit in 64 KiB (round {round}): {err}")
+            });
+            assert_eq!(
+                ptr.as_ptr() as usize % align,
+                0,
+                "alloc_layout with align {align} returned {:p}, which is not a multiple of \
+                 {align} (round {round}); the buffer itself need not start at a multiple of {align}",
+                ptr.as_ptr()
+            );
+        }
+    }
+
+    // No buffer starts at a multiple of this alignment, so it can never be met
+    // at the very start of a buffer.
+    let far = isize::MAX as usize / 2 + 1;
+    let fresh = stack(4096);
+    let layout = Layout::from_size_align(1, far).expect("a valid layout");
+    match fresh.alloc_layout(layout) {
+        Ok(ptr) => assert_eq!(
+            ptr.as_ptr() as usize % far,
+            0,
+            "alloc_layout with align {far:#x} returned {:p}, which is not a multiple of it: the \
+             offset in the buffer is 0, but the address is what must be aligned",
+            ptr.as_ptr()
+        ),
+        Err(err) => assert_eq!(
+            err,
+            AllocError::OutOfSpace {
+                requested: 1,
+                align: far,
+                remaining: 4096,
+            },
+            "1 byte aligned to {far:#x} cannot fit in a 4096-byte buffer that does not start at \
+             a multiple of it: OutOfSpace, with the numbers of the request"
+        ),
+    }
+}
+
+#[test]
 fn allocations_never_overlap_and_keep_their_values() {
     let stack = stack(1024);
     let a = stack.alloc([0xAA_u8; 7]).expect("room");
@@ -237,7 +300,8 @@ fn allocations_never_overlap_and_keep_their_values() {
     for pair in ranges.windows(2) {
         assert!(
             pair[0].end <= pair[1].start,
-            "the allocation at {:#x}..{:#x} overlaps the one at {:#x}; move the top past each one",
+            "the allocation at {:#x}..{:#x} overlaps the one at {:#x}: two live values may \
+             never share a byte, or writing one changes the other",
             pair[0].start,
             pair[0].end,
             pair[1].start
@@ -320,6 +384,31 @@ fn exhaustion_is_an_error_that_says_what_was_requested_and_what_remained() {
 }
 
 #[test]
+fn a_value_that_does_not_fit_is_dropped_not_leaked() {
+    struct Noisy<'a>(&'a Cell<u32>, #[allow(dead_code)] [u8; 32]);
+    impl Drop for Noisy<'_> {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+
+    let drops = Cell::new(0);
+    let stack = stack(16);
+    let refused = stack.alloc(Noisy(&drops, [0; 32])).map(|_| ());
+    assert!(
+        matches!(refused, Err(AllocError::OutOfSpace { .. })),
+        "a 40-byte value cannot fit in 16 bytes, so alloc must be OutOfSpace, but it was \
+         {refused:?}"
+    );
+    assert_eq!(
+        drops.get(),
+        1,
+        "alloc promises that a value it refuses is dropped: the caller gave it away, so \
+         nobody else can drop it, and forgetting it would leak what it owns"
+    );
+}
+
+#[test]
 fn padding_larger_than_what_remains_is_refused_not_an_underflow() {
     let stack = stack(12);
     stack.alloc([0_u8; 9]).expect("9 of 12 bytes fit");
@@ -330,8 +419,10 @@ fn padding_larger_than_what_remains_is_refused_not_an_underflow() {
             align: 8,
             remaining: 3,
         }),
-        "a u64 after 9 bytes needs 7 bytes of padding but only 3 remain; compare the end of \
-         the value with the capacity rather than subtracting the padding from what remains"
+        "a u64 after 9 bytes needs 7 bytes of padding but only 3 remain, so it must be \
+         refused with OutOfSpace; the padding alone is larger than what remains, and an \
+         arithmetic underflow here panics in a debug build and writes past the buffer in a \
+         release build"
     );
     assert_eq!(stack.used(), 9, "a refused allocation changes nothing");
 }
@@ -387,9 +478,8 @@ fn huge_requests_are_errors_never_panics_or_ub() {
             align: 1,
             remaining: 64,
         }),
-        "isize::MAX bytes cannot fit in 64. No checked_add is needed: the top is at most the \
-         capacity, and a Layout keeps size plus alignment padding within isize::MAX, so the \
-         end offset cannot overflow; it is simply larger than the capacity"
+        "isize::MAX bytes cannot fit in 64: that is OutOfSpace with the numbers of the \
+         request, not a panic, and not a wrapped-around sum that looks small enough to fit"
     );
     stack.alloc(1_u8).expect("room");
     let aligned = Layout::from_size_align(isize::MAX as usize - 4095, 4096).expect("valid");
@@ -400,8 +490,8 @@ fn huge_requests_are_errors_never_panics_or_ub() {
             align: 4096,
             remaining: 63,
         }),
-        "a huge size plus 4095 bytes of padding is still below usize::MAX, so the end offset \
-         is exact and larger than the capacity: refuse it"
+        "a huge size aligned to 4096 after 1 byte cannot fit in the 63 bytes left: \
+         OutOfSpace, not a panic, and not a wrapped-around sum that looks small enough to fit"
     );
     assert_eq!(stack.used(), 1, "refused requests change nothing");
     let nothing: Vec<()> = vec![(); usize::MAX];
@@ -478,6 +568,17 @@ fn reset_to_rejects_a_marker_from_another_allocator() {
         mine.reset_to(foreign),
         Err(ResetError::ForeignMarker),
         "a marker remembers its allocator; another allocator's marker means nothing here"
+    );
+    assert_eq!(mine.used(), 8, "a refused reset must change nothing");
+
+    theirs.alloc([0_u8; 40]).expect("room");
+    let foreign_and_high = theirs.marker();
+    assert_eq!(
+        mine.reset_to(foreign_and_high),
+        Err(ResetError::ForeignMarker),
+        "this marker comes from another allocator and its offset (41) is also above this \
+         allocator's top (8); reset_to's contract says ForeignMarker wins, since the offset of \
+         another allocator's marker says nothing about this one"
     );
     assert_eq!(mine.used(), 8, "a refused reset must change nothing");
 }
@@ -616,6 +717,31 @@ fn stats_count_allocs_failures_resets_and_the_peak() {
         },
         "3 allocations succeeded and 1 failed; a reset_to and a scope make 2 resets; \
          32 bytes were in use at the peak and 20 are now"
+    );
+}
+
+#[test]
+fn peak_used_counts_the_bytes_in_use_now() {
+    let mut stack = stack(64);
+    stack.alloc([0_u8; 20]).expect("room");
+    assert_eq!(
+        (stack.stats().used, stack.stats().peak_used),
+        (20, 20),
+        "20 bytes are in use and no reset has happened: the peak is now, 20 bytes"
+    );
+    stack.reset();
+    stack.alloc([0_u8; 8]).expect("room");
+    assert_eq!(
+        (stack.stats().used, stack.stats().peak_used),
+        (8, 20),
+        "after a reset 8 bytes are in use, but 20 were in use before: the peak stays 20"
+    );
+    stack.alloc([0_u8; 22]).expect("room");
+    assert_eq!(
+        (stack.stats().used, stack.stats().peak_used),
+        (30, 30),
+        "30 bytes in use is a new peak, and it counts as soon as it is reached, not only at \
+         the next reset"
     );
 }
 

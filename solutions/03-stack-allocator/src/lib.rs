@@ -52,10 +52,6 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 /// every run.
 pub const BUFFER_ALIGN: usize = 64;
 
-/// The largest capacity whose buffer, rounded up to whole chunks of
-/// [`BUFFER_ALIGN`] bytes, still spans at most `isize::MAX` bytes.
-const MAX_CAPACITY: usize = isize::MAX as usize - (BUFFER_ALIGN - 1);
-
 /// The unit the buffer is made of: 64 bytes aligned to 64. `UnsafeCell`
 /// because allocations write through `&self`; `MaybeUninit` because bytes not
 /// yet handed out hold nothing. Together they make the allocator `!Sync`.
@@ -120,7 +116,8 @@ pub struct StackStats {
     pub failed: u64,
     /// Bytes in use now, alignment padding included.
     pub used: usize,
-    /// The most bytes ever in use at once.
+    /// The most bytes ever in use at once, now included: never less than
+    /// `used`, and never lower than at any earlier moment.
     pub peak_used: usize,
     /// Resets: [`StackAllocator::reset`], [`StackAllocator::reset_to`], and scopes ended.
     pub resets: u64,
@@ -128,13 +125,16 @@ pub struct StackStats {
 
 // ANCHOR: errors
 /// Why [`StackAllocator::with_capacity`] refused to build an allocator.
+///
+/// Its `Display` message names the capacity that was asked for, in bytes
+/// (`0` for [`ConfigError::ZeroCapacity`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigError {
     /// A buffer of zero bytes could hold nothing.
     ZeroCapacity,
     /// The buffer would span more than `isize::MAX` bytes, the most one Rust
     /// allocation may span, once `bytes` is rounded up to whole chunks of
-    /// [`BUFFER_ALIGN`]: any capacity above `isize::MAX - (BUFFER_ALIGN - 1)`.
+    /// [`BUFFER_ALIGN`] bytes.
     TooLarge {
         /// The requested capacity.
         bytes: usize,
@@ -147,6 +147,8 @@ pub enum ConfigError {
 }
 
 /// Why an allocation was refused. The allocator is unchanged by a refusal.
+///
+/// Its `Display` message names all three numbers it carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AllocError {
     /// The buffer has too little room left for the request and its alignment
@@ -161,19 +163,14 @@ pub enum AllocError {
     },
 }
 
-/// Why [`StackAllocator::reset_to`] refused a marker.
+/// Why [`StackAllocator::reset_to`] refused a marker; its documentation says
+/// exactly when each applies. `AlreadyFreed`'s `Display` message names both
+/// numbers it carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResetError {
     /// The marker was taken from a different allocator.
     ForeignMarker,
-    /// The marker is certainly stale: its offset is above the current top
-    /// (a reset to an earlier point freed it, and the top has not grown back
-    /// past it), or a full [`StackAllocator::reset`] came after it was taken.
-    ///
-    /// Not every stale marker is caught. Once the top has grown back past a
-    /// marker that a reset to an earlier marker freed, the marker is accepted
-    /// again and frees whatever now lies above its offset. That is a logic
-    /// error in the caller, never unsound: no reference survives a reset.
+    /// What the marker marked has already been freed.
     AlreadyFreed {
         /// Where the marker points.
         offset: usize,
@@ -210,10 +207,12 @@ impl StackAllocator {
         if bytes == 0 {
             return Err(ConfigError::ZeroCapacity);
         }
-        if bytes > MAX_CAPACITY {
+        let chunks = bytes.div_ceil(BUFFER_ALIGN);
+        // Whole chunks must span at most isize::MAX bytes. Comparing counts of
+        // chunks, not bytes, leaves nothing to overflow.
+        if chunks > isize::MAX as usize / BUFFER_ALIGN {
             return Err(ConfigError::TooLarge { bytes });
         }
-        let chunks = bytes.div_ceil(BUFFER_ALIGN);
         let mut memory = Vec::new();
         memory
             .try_reserve_exact(chunks)
@@ -402,10 +401,17 @@ impl StackAllocator {
     /// Frees everything allocated since `marker` was taken.
     ///
     /// # Errors
-    /// [`ResetError::ForeignMarker`] for another allocator's marker;
-    /// [`ResetError::AlreadyFreed`] for a marker above the top or taken
-    /// before the last full [`StackAllocator::reset`] (that variant says
-    /// which stale markers slip through). Nothing changes then.
+    /// Nothing changes on an error.
+    /// - [`ResetError::ForeignMarker`] for another allocator's marker,
+    ///   whatever else is wrong with it.
+    /// - Otherwise [`ResetError::AlreadyFreed`] for a marker that is certainly
+    ///   stale: taken before the last full [`StackAllocator::reset`], or
+    ///   pointing above the current top.
+    ///
+    /// Not every stale marker is caught. Once the top has grown back past a
+    /// marker that a reset to an earlier marker freed, the marker is accepted
+    /// again and frees whatever now lies above its offset. That is a logic
+    /// error in the caller, never unsound: no reference survives a reset.
     ///
     /// ```
     /// let mut stack = stack_allocator::StackAllocator::with_capacity(64)?;
@@ -551,7 +557,10 @@ impl fmt::Debug for StackAllocator {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::ZeroCapacity => write!(f, "a stack allocator needs at least 1 byte"),
+            Self::ZeroCapacity => write!(
+                f,
+                "a capacity of 0 bytes can hold nothing; a stack allocator needs at least 1"
+            ),
             Self::TooLarge { bytes } => write!(
                 f,
                 "{bytes} bytes, rounded up to whole {BUFFER_ALIGN}-byte chunks, exceed isize::MAX, \

@@ -7,6 +7,8 @@
 //!
 //! One test only: dhat counts the whole process.
 
+mod heap_profile;
+
 use std::fmt::Write;
 use std::hint::black_box;
 
@@ -188,7 +190,7 @@ fn mixed_workload_report(heap: &SizeClassAllocator) -> String {
 
 #[test]
 fn gos_size_classes_measured() {
-    let _profiler = dhat::Profiler::builder().testing().build();
+    let _profiler = heap_profile::profiler();
     let heap = SizeClassAllocator::new();
     // The book includes the report without insta's header (`verify` checks the line).
     insta::with_settings!({ omit_expression => true }, {

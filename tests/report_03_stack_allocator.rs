@@ -6,6 +6,8 @@
 //! order of allocations changes it. One test only: dhat profiles the whole
 //! process.
 
+mod heap_profile;
+
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
 use std::fmt::Write;
@@ -120,7 +122,7 @@ fn grouped_by_alignment(stack: &StackAllocator, frame: u64) -> usize {
 
 #[test]
 fn a_frame_loop_on_a_stack_allocator() {
-    let _profiler = dhat::Profiler::builder().testing().build();
+    let _profiler = heap_profile::profiler();
     let mut stack = StackAllocator::with_capacity(64 * 1024).expect("64 KiB of scratch");
 
     // The names are formatted on the heap before they are copied, so count

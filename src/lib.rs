@@ -7,6 +7,7 @@
 //! - [`compare`]: a learner's crate beside the solution, measured in one run;
 //! - [`integrity`]: the static checks of `cargo run -- verify` (shared tests,
 //!   matching public APIs, book includes that resolve);
+//! - [`profiles`]: a dhat heap profile of a report, a flamegraph of a bench id;
 //! - [`stubs`]: generates each exercise from its solution;
 //! - [`benchtable`]: turns criterion's measurements into the book's tables;
 //! - [`instructions`]: counts instructions with valgrind, for what time cannot settle;
@@ -18,6 +19,7 @@ pub mod charts;
 pub mod compare;
 pub mod instructions;
 pub mod integrity;
+pub mod profiles;
 pub mod stubs;
 pub mod testrun;
 pub mod ui;

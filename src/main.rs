@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use commands::{book, check, compare, grade, hint, measured, status, stub, verify, watch};
+use commands::{book, check, compare, grade, hint, measured, profile, status, stub, verify, watch};
 use workbook::chapters::{CHAPTERS, Chapter};
 use workbook::ui::Style;
 use workbook::workspace_root;
@@ -79,6 +79,21 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         time_limit: u64,
     },
+    /// Maintainers: a dhat heap profile of chapter NN's report workload, for DHAT's viewer
+    HeapProfile {
+        /// The chapter number, e.g. 02
+        chapter: String,
+    },
+    /// Maintainers: a flamegraph SVG of one bench id, sampled with perf
+    Flamegraph {
+        /// The criterion group, e.g. custom_allocators
+        group: String,
+        /// The bench id, e.g. size_class_allocator
+        id: String,
+        /// How long to sample, in seconds
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
     /// Build the book and open it in your browser (needs mdbook: `cargo install mdbook --locked`)
     Book {
         /// Serve it at http://localhost:3000 instead, rebuilt on every save
@@ -133,6 +148,12 @@ fn main() -> ExitCode {
             seconds,
             time_limit,
         }) => grade::grade(&root, style, &paths, miri, seconds, time_limit),
+        Some(Command::HeapProfile { chapter }) => {
+            chapter_arg(&chapter).and_then(|c| profile::heap_profile(&root, style, c))
+        }
+        Some(Command::Flamegraph { group, id, seconds }) => {
+            profile::flamegraph(&root, style, &group, &id, seconds)
+        }
         Some(Command::Book { serve }) => book::book(&root, style, serve),
         Some(Command::Verify) => verify::verify(&root, style),
         Some(Command::BenchTable { group }) => measured::bench_table(&root, &group),

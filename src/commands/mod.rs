@@ -6,6 +6,7 @@ pub mod compare;
 pub mod grade;
 pub mod hint;
 pub mod measured;
+pub mod profile;
 pub mod status;
 pub mod stub;
 pub mod verify;

@@ -1,7 +1,13 @@
-//! Terminal output: colour only on a terminal and without `NO_COLOR`, and a
-//! progress bar on stderr that plain logs never see.
+//! Terminal output: colour only on a terminal and without `NO_COLOR`, and an
+//! indicatif progress bar on stderr that plain logs never see.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
+use std::sync::Mutex;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// The one progress bar on screen, if any.
+static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
 /// How to print: with ANSI colour and a live progress bar, or plain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,23 +68,38 @@ impl Style {
         self.paint("2", text)
     }
 
-    /// Draws `[####----] done/total label` over the current stderr line.
+    /// Shows an indicatif bar on stderr, `⠋ [####----] done/total label`;
+    /// its spinner keeps turning while a long step (a first build) runs.
     pub fn progress(&self, done: usize, total: usize, label: &str) {
         if !self.progress || total == 0 {
             return;
         }
-        const WIDTH: usize = 24;
-        let filled = WIDTH * done / total;
-        let bar = format!("{}{}", "#".repeat(filled), "-".repeat(WIDTH - filled));
-        let mut err = std::io::stderr();
-        let _ = write!(err, "\r\x1b[2K[{bar}] {done}/{total} {label}");
-        let _ = err.flush();
+        let mut slot = BAR
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let bar = slot.get_or_insert_with(|| {
+            let bar = ProgressBar::new(total as u64);
+            if let Ok(style) =
+                ProgressStyle::with_template("{spinner} [{bar:24}] {pos}/{len} {msg} ({elapsed})")
+            {
+                bar.set_style(style.progress_chars("#>-"));
+            }
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        bar.set_message(label.to_owned());
     }
 
     /// Removes the progress bar.
     pub fn clear_progress(&self) {
-        if self.progress {
-            let _ = write!(std::io::stderr(), "\r\x1b[2K");
+        let bar = BAR
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
         }
     }
 

@@ -1,11 +1,11 @@
 //! `cargo run -- watch [NN]`: check again whenever a file of the exercise changes.
 
-use std::collections::BTreeMap;
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::path::Path;
+use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use notify::event::ModifyKind;
+use notify::{EventKind, RecursiveMode, Watcher};
 use workbook::chapters::{CHAPTERS, Chapter};
 use workbook::testrun;
 use workbook::ui::Style;
@@ -20,7 +20,13 @@ pub fn watch(root: &Path, style: Style, query: Option<&str>) -> Result<bool> {
         None => first_unfinished(root)?,
     };
     let dir = root.join(chapter.exercise_dir());
-    let mut seen = modification_times(&dir);
+    // File events from the OS (inotify on Linux). Running the tests opens
+    // and reads these files too, so only writes, creations and removals count.
+    let (events, changes) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(events).context("watching for file changes")?;
+    watcher
+        .watch(&dir, RecursiveMode::Recursive)
+        .with_context(|| format!("watching {}", dir.display()))?;
     loop {
         style.clear_screen();
         check::check(root, style, chapter)?;
@@ -31,15 +37,42 @@ pub fn watch(root: &Path, style: Style, query: Option<&str>) -> Result<bool> {
                 chapter.exercise_dir().display()
             ))
         );
+        // Quiet until a file outside target/ changes. An editor's save is
+        // often several events: wait until they stop, then check once.
         loop {
-            std::thread::sleep(Duration::from_millis(300));
-            let now = modification_times(&dir);
-            if now != seen {
-                seen = now;
+            let event = changes
+                .recv()
+                .context("the file watcher stopped")?
+                .context("the file watcher failed")?;
+            if is_write(&event.kind) && event.paths.iter().any(|p| is_source_change(p)) {
+                while changes.recv_timeout(Duration::from_millis(200)).is_ok() {}
                 break;
             }
         }
     }
+}
+
+/// Whether an event changed a file's content or existence (not a read).
+fn is_write(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Create(_)
+            | EventKind::Remove(_)
+            | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Name(_) | ModifyKind::Any)
+    )
+}
+
+/// A change worth a new check: not in a `target/` folder, not an editor's
+/// swap or backup file.
+pub fn is_source_change(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    !path.components().any(|c| c.as_os_str() == "target")
+        && !name.ends_with('~')
+        && !name.ends_with(".swp")
+        && !name.starts_with(".#")
 }
 
 pub fn first_unfinished(root: &Path) -> Result<&'static Chapter> {
@@ -51,21 +84,15 @@ pub fn first_unfinished(root: &Path) -> Result<&'static Chapter> {
     Ok(CHAPTERS.last().expect("the workbook has chapters"))
 }
 
-/// Every file under `dir` (but `target/`) with the time it was last changed.
-pub fn modification_times(dir: &Path) -> BTreeMap<PathBuf, SystemTime> {
-    let mut times = BTreeMap::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                if !path.ends_with("target") {
-                    pending.push(path);
-                }
-            } else if let Ok(modified) = entry.metadata().and_then(|m| m.modified()) {
-                times.insert(path, modified);
-            }
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_source_changes_trigger_a_check() {
+        assert!(is_source_change(Path::new("exercises/01/src/lib.rs")));
+        assert!(!is_source_change(Path::new("exercises/01/target/debug/x")));
+        assert!(!is_source_change(Path::new("exercises/01/src/lib.rs~")));
+        assert!(!is_source_change(Path::new("exercises/01/src/.lib.rs.swp")));
     }
-    times
 }

@@ -133,7 +133,7 @@ pub fn flamegraph(root: &Path, group: &str, id: &str, seconds: u64) -> Result<Pa
             "--bench",
             group,
             "--message-format",
-            "json",
+            "json-render-diagnostics",
         ])
         .env("CARGO_TARGET_DIR", &target)
         .env("RUSTFLAGS", "-C force-frame-pointers=yes")

@@ -3,6 +3,8 @@
 //! dhat counts the heap allocations and bytes of each; insta keeps the report,
 //! and the book includes it. One test only: dhat counts the whole process.
 
+mod heap_profile;
+
 use std::collections::VecDeque;
 use std::fmt::Write;
 use std::hint::black_box;
@@ -10,7 +12,7 @@ use std::hint::black_box;
 use fixed_size_pool::FixedSizePool;
 
 #[global_allocator]
-static ALLOC: dhat::Alloc = dhat::Alloc;
+static ALLOC: thread_heap::Counting = thread_heap::Counting;
 
 /// An Ethernet frame's payload: the size of every packet buffer.
 const MTU: usize = 1500;
@@ -32,7 +34,7 @@ struct Tick {
 /// What a run cost the heap, measured by dhat.
 struct HeapCost {
     allocations: u64,
-    peak_bytes: usize,
+    peak_bytes: i64,
 }
 
 /// Runs the arrival pattern with `buffer` producing a packet buffer (or
@@ -41,7 +43,7 @@ fn receive<B>(mut buffer: impl FnMut() -> Option<B>) -> (Vec<Tick>, HeapCost) {
     let total: usize = ARRIVALS.iter().sum();
     let mut queue: VecDeque<B> = VecDeque::with_capacity(total);
     let mut ticks = Vec::with_capacity(ARRIVALS.len());
-    let start = dhat::HeapStats::get();
+    let start = thread_heap::counts();
     let mut peak_bytes = 0;
     for arrived in ARRIVALS {
         let mut accepted = 0;
@@ -51,8 +53,8 @@ fn receive<B>(mut buffer: impl FnMut() -> Option<B>) -> (Vec<Tick>, HeapCost) {
                 accepted += 1;
             }
         }
-        let now = dhat::HeapStats::get();
-        peak_bytes = peak_bytes.max(now.curr_bytes - start.curr_bytes);
+        let now = thread_heap::counts();
+        peak_bytes = peak_bytes.max(now.live_bytes - start.live_bytes);
         let handled = queue.len().min(HANDLED_PER_TICK);
         queue.drain(..handled);
         ticks.push(Tick {
@@ -63,9 +65,9 @@ fn receive<B>(mut buffer: impl FnMut() -> Option<B>) -> (Vec<Tick>, HeapCost) {
         });
     }
     drop(queue);
-    let end = dhat::HeapStats::get();
+    let end = thread_heap::counts();
     let cost = HeapCost {
-        allocations: end.total_blocks - start.total_blocks,
+        allocations: end.made - start.made,
         peak_bytes,
     };
     (ticks, cost)
@@ -73,12 +75,12 @@ fn receive<B>(mut buffer: impl FnMut() -> Option<B>) -> (Vec<Tick>, HeapCost) {
 
 #[test]
 fn a_burst_of_packets_into_a_fixed_size_pool() {
-    let _profiler = dhat::Profiler::builder().testing().build();
+    let _profiler = heap_profile::profiler();
 
-    let before_new = dhat::HeapStats::get();
+    let before_new = thread_heap::counts();
     let pool = FixedSizePool::new(MTU, POOL_BLOCKS).expect("256 blocks of 1500 bytes");
-    let slab_allocations = dhat::HeapStats::get().total_blocks - before_new.total_blocks;
-    let slab_bytes = dhat::HeapStats::get().curr_bytes - before_new.curr_bytes;
+    let slab_allocations = thread_heap::counts().made - before_new.made;
+    let slab_bytes = thread_heap::counts().live_bytes - before_new.live_bytes;
 
     let (pool_ticks, pool_cost) = receive(|| {
         pool.alloc().map(|mut block| {

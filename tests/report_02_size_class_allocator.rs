@@ -15,7 +15,7 @@ use std::hint::black_box;
 use size_class_allocator::{Allocation, SizeClassAllocator};
 
 #[global_allocator]
-static ALLOC: dhat::Alloc = dhat::Alloc;
+static ALLOC: thread_heap::Counting = thread_heap::Counting;
 
 /// How many allocations the workload keeps alive at once.
 const LIVE_SLOTS: usize = 2_000;
@@ -120,7 +120,7 @@ fn run_workload<T>(mut alloc: impl FnMut(usize) -> T) -> (u64, Vec<T>) {
     let mut sizes = Sequence(0x9e37_79b9);
     let mut picks = Sequence(0x85eb_ca6b);
     let mut slots = Vec::with_capacity(LIVE_SLOTS);
-    let start = dhat::HeapStats::get().total_blocks;
+    let start = thread_heap::counts().made;
     for _ in 0..LIVE_SLOTS {
         slots.push(alloc(sizes.request_size()));
     }
@@ -128,7 +128,7 @@ fn run_workload<T>(mut alloc: impl FnMut(usize) -> T) -> (u64, Vec<T>) {
         let slot = picks.between(0, LIVE_SLOTS - 1);
         slots[slot] = black_box(alloc(sizes.request_size()));
     }
-    (dhat::HeapStats::get().total_blocks - start, slots)
+    (thread_heap::counts().made - start, slots)
 }
 
 fn mixed_workload_report(heap: &SizeClassAllocator) -> String {

@@ -8,67 +8,19 @@
 
 mod heap_profile;
 
-use std::alloc::{GlobalAlloc, Layout};
-use std::cell::Cell;
 use std::fmt::Write;
 use std::hint::black_box;
 
 use stack_allocator::StackAllocator;
 
-/// dhat's allocator, which also counts the heap allocations of each thread.
-/// The test harness's main thread allocates now and then while a test runs,
-/// so the process-wide count that dhat keeps is not exact on a busy machine;
-/// the count of the test's own thread is. dhat allocates for its own
-/// bookkeeping through this allocator too: those nested calls are not counted.
-struct PerThread;
-
-thread_local! {
-    /// Allocations and reallocations made by this thread's code.
-    static BLOCKS: Cell<u64> = const { Cell::new(0) };
-    /// Whether this thread is inside dhat's allocator right now.
-    static INSIDE: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Counts one allocation unless it comes from dhat's bookkeeping, then runs `f`.
-fn counted<R>(f: impl FnOnce() -> R) -> R {
-    let outer = INSIDE
-        .try_with(|inside| !inside.replace(true))
-        .unwrap_or(false);
-    if outer {
-        let _ = BLOCKS.try_with(|blocks| blocks.set(blocks.get() + 1));
-    }
-    let result = f();
-    if outer {
-        let _ = INSIDE.try_with(|inside| inside.set(false));
-    }
-    result
-}
-
-// SAFETY: every call is passed on unchanged to dhat's allocator; counting
-// touches only thread-local `Cell`s that need no allocation.
-unsafe impl GlobalAlloc for PerThread {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
-        counted(|| unsafe { dhat::Alloc.alloc(layout) })
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract.
-        unsafe { dhat::Alloc.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
-        counted(|| unsafe { dhat::Alloc.realloc(ptr, layout, new_size) })
-    }
-}
-
+// dhat's allocator, counting exactly what this test's own thread allocates
+// (support/thread-heap says why a process-wide count is not enough).
 #[global_allocator]
-static ALLOC: PerThread = PerThread;
+static ALLOC: thread_heap::Counting = thread_heap::Counting;
 
 /// Heap allocations (and reallocations) made by this thread so far.
 fn blocks() -> u64 {
-    BLOCKS.with(Cell::get)
+    thread_heap::counts().made
 }
 
 /// Frames in the loop.

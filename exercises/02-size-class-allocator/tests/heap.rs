@@ -1,14 +1,16 @@
-//! Heap behaviour of the size-class allocator, counted by dhat. This is the
-//! only test in its file: dhat counts every allocation in the process.
+//! Heap behaviour of the size-class allocator, counted by dhat and, exactly,
+//! per thread. This is the only test in its file.
 //!
-//! dhat's `curr_blocks` counts the heap blocks alive now, and `total_blocks`
-//! counts every allocation ever made, a reallocation included. So where a
-//! vector grows, `curr_blocks` stays put and `total_blocks` goes up by one.
+//! `live` counts the heap blocks alive now, and `made` counts every
+//! allocation made, a reallocation included. So where a vector grows, `live`
+//! stays put and `made` goes up by one.
 
 use size_class_allocator::SizeClassAllocator;
 
+// dhat's allocator, counting exactly what this test's own thread allocates
+// (support/thread-heap says why a process-wide count is not enough).
 #[global_allocator]
-static ALLOC: dhat::Alloc = dhat::Alloc;
+static ALLOC: thread_heap::Counting = thread_heap::Counting;
 
 /// How the heap changed between two readings.
 struct Change {
@@ -20,12 +22,12 @@ struct Change {
     bytes: i64,
 }
 
-fn change(before: &dhat::HeapStats) -> Change {
-    let now = dhat::HeapStats::get();
+fn change(before: &thread_heap::Counts) -> Change {
+    let since = thread_heap::counts().since(*before);
     Change {
-        made: now.total_blocks - before.total_blocks,
-        live: now.curr_blocks as i64 - before.curr_blocks as i64,
-        bytes: now.curr_bytes as i64 - before.curr_bytes as i64,
+        made: since.made,
+        live: since.live_blocks,
+        bytes: since.live_bytes,
     }
 }
 
@@ -37,7 +39,7 @@ fn blocks_come_from_spans_and_freed_blocks_are_reused() {
 
     // A new allocator holds three heap blocks: the class sizes, the lookup
     // table and the per-class pools. A class costs nothing until it is used.
-    let before = dhat::HeapStats::get();
+    let before = thread_heap::counts();
     let heap = SizeClassAllocator::new();
     let new = change(&before);
     assert_eq!(
@@ -53,7 +55,7 @@ fn blocks_come_from_spans_and_freed_blocks_are_reused() {
     let row = heap.class_stats()[4];
     assert_eq!(row.size, 64, "class 4 of Go's table is 64 bytes");
     let pointers = row.blocks_per_span * size_of::<usize>();
-    let before = dhat::HeapStats::get();
+    let before = thread_heap::counts();
     live.push(heap.alloc(64));
     let first = change(&before);
     assert_eq!(
@@ -101,7 +103,7 @@ fn blocks_come_from_spans_and_freed_blocks_are_reused() {
         2,
         "{two_spans} blocks fill exactly 2 spans"
     );
-    let before = dhat::HeapStats::get();
+    let before = thread_heap::counts();
     live.clear();
     let freed = change(&before);
     assert_eq!(
@@ -111,7 +113,7 @@ fn blocks_come_from_spans_and_freed_blocks_are_reused() {
          block back never reallocates",
         freed.made
     );
-    let before = dhat::HeapStats::get();
+    let before = thread_heap::counts();
     while live.len() < two_spans {
         live.push(heap.alloc(64));
     }
@@ -124,7 +126,7 @@ fn blocks_come_from_spans_and_freed_blocks_are_reused() {
     );
 
     // Grow to 10,000 live blocks.
-    let before = dhat::HeapStats::get();
+    let before = thread_heap::counts();
     while live.len() < LIVE {
         live.push(heap.alloc(64));
     }
@@ -159,7 +161,7 @@ fn blocks_come_from_spans_and_freed_blocks_are_reused() {
     );
 
     // Free them all, then allocate 10,000 again: no heap traffic.
-    let before = dhat::HeapStats::get();
+    let before = thread_heap::counts();
     live.clear();
     let freed = change(&before);
     assert_eq!(
@@ -168,7 +170,7 @@ fn blocks_come_from_spans_and_freed_blocks_are_reused() {
          must never reallocate: keep room for every block of every span",
         freed.made
     );
-    let before = dhat::HeapStats::get();
+    let before = thread_heap::counts();
     while live.len() < LIVE {
         live.push(heap.alloc(64));
     }
@@ -187,14 +189,14 @@ fn blocks_come_from_spans_and_freed_blocks_are_reused() {
     live.clear();
 
     // Zero bytes need no heap; a large request is one heap block of its exact size.
-    let before = dhat::HeapStats::get();
+    let before = thread_heap::counts();
     drop(heap.alloc(0));
     assert_eq!(
         change(&before).made,
         0,
         "alloc(0) must not touch the heap: zero bytes need no memory"
     );
-    let before = dhat::HeapStats::get();
+    let before = thread_heap::counts();
     let large = heap.alloc(100_000);
     let made = change(&before);
     assert_eq!(
@@ -203,7 +205,7 @@ fn blocks_come_from_spans_and_freed_blocks_are_reused() {
         "alloc(100_000) is above the largest class: exactly one heap block of exactly 100,000 \
          bytes from the global heap"
     );
-    let before = dhat::HeapStats::get();
+    let before = thread_heap::counts();
     drop(large);
     let freed = change(&before);
     assert_eq!(

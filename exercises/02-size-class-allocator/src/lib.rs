@@ -14,10 +14,11 @@
 //! Each message states what must hold when the function returns; how to get
 //! there is up to you.
 //!
-//! Where to start: `Display` for `ConfigError` (the tests print errors with
-//! `{err}`), then the plain functions `validate`, `pages_per_span` and
-//! `lookup_table`, then the constructors and `class_for`, then the spans
-//! (`ClassPool`), then `alloc` and the `Allocation` impls, then the stats.
+//! Where to start: `Display` for `ConfigError` (the tests print an unexpected
+//! error with `{err}`), then the plain functions `validate`, `pages_per_span`
+//! and `lookup_table`, then the constructors, `class_for`, `ClassPool::new`
+//! and `live`, then `stats` and `class_stats` (most tests read them), then the
+//! spans, `alloc` and the `Allocation` impls, and `internal_fragmentation` last.
 //! When every test passes, run Miri on your `unsafe` code:
 //! `cargo +nightly miri test -p exercise-02-size-class-allocator`.
 
@@ -69,8 +70,10 @@ pub struct SizeClassAllocator {
     classes: Box<[usize]>,
     /// The size-to-class table. The *granule* is `1 << shift` bytes; entry
     /// `k` is the number of the class for every size in
-    /// `(k - 1) * granule + 1 ..= k * granule`. The table ends at the entry
-    /// of the largest class.
+    /// `(k - 1) * granule + 1 ..= k * granule`. Entry 0 stands for size 0,
+    /// which has no class: it is never read (a size of 0 is answered before
+    /// the table), and holds 0. The table ends at the entry of the largest
+    /// class, so its length is one more than the largest class in granules.
     lookup: Box<[u8]>,
     /// log2 of the granule: the largest power of two that divides every class.
     shift: u32,
@@ -222,7 +225,7 @@ impl SizeClassAllocator {
     /// Each class's span is the fewest whole pages that waste at most an
     /// eighth of the span on the leftover tail (Go's rule). The tail is what
     /// is left after as many blocks as fit, and blocks sit a whole number of
-    /// words apart: a 1,365-byte class has blocks every 1,368 bytes.
+    /// words apart: a 1,638-byte class has blocks every 1,640 bytes.
     ///
     /// # Errors
     /// The first problem found, checking in this order:
@@ -274,12 +277,14 @@ impl SizeClassAllocator {
     /// above the largest class, memory straight from the global heap. Zero
     /// bytes are allowed and touch no class.
     ///
-    /// A block's bytes are whatever its previous user left; a fresh span
-    /// holds zeros. Like `Box`, this aborts if the global heap is exhausted.
+    /// A block that comes from a fresh span reads as zeros, and so does a
+    /// large allocation. A reused block promises nothing: its bytes are
+    /// whatever its previous user left. Like `Box`, this aborts if the global
+    /// heap is exhausted.
     #[inline]
     pub fn alloc(&self, size: usize) -> Allocation<'_> {
         todo!(
-            "exactly `size` bytes: a block of the smallest class that fits; for 0 bytes no memory and no class; above the largest class, memory of its own from the global heap; every kind counted"
+            "exactly `size` bytes: a block of the smallest class that fits; for 0 bytes no memory and no class; above the largest class, memory of its own from the global heap; every kind counted. A block from a fresh span and large memory read as zeros; a reused block promises nothing"
         )
     }
 
@@ -338,10 +343,13 @@ impl Default for SizeClassAllocator {
     }
 }
 
+/// Shows the table's shape (classes, granule, lookup entries) and the totals.
 impl fmt::Debug for SizeClassAllocator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SizeClassAllocator")
             .field("classes", &self.classes.len())
+            .field("granule", &(1usize << self.shift))
+            .field("lookup_entries", &self.lookup.len())
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }

@@ -253,7 +253,8 @@ fn class_for_is_none_for_zero_and_above_the_largest_class() {
     assert_eq!(
         heap.class_for(usize::MAX),
         None,
-        "usize::MAX must not overflow the lookup"
+        "class_for(usize::MAX) must be None: it is above the largest class, and a rounding that \
+         wrapped around would land on a small entry and name a class that cannot hold it"
     );
 }
 
@@ -311,6 +312,11 @@ fn zero_bytes_touch_no_class() {
 fn large_requests_bypass_the_classes() {
     let heap = SizeClassAllocator::new();
     let mut large = heap.alloc(40_000);
+    assert!(
+        large.iter().all(|&b| b == 0),
+        "a large allocation must read as 40,000 zeros before anyone writes it: alloc promises \
+         zeroed memory above the largest class"
+    );
     large.fill(0xAB);
     assert!(
         large.iter().all(|&b| b == 0xAB),
@@ -392,8 +398,42 @@ fn small_allocations_are_word_aligned() {
         assert_eq!(
             allocation.as_ptr() as usize % std::mem::align_of::<usize>(),
             0,
-            "a {}-byte allocation is not word aligned: round every block's stride up to whole words",
-            allocation.len()
+            "a {}-byte allocation at {:p} is not word aligned: every block must start on a word \
+             boundary, whatever its class size, or the blocks of a class like 12 bytes would \
+             drift off alignment one after another",
+            allocation.len(),
+            allocation.as_ptr()
+        );
+    }
+}
+
+#[test]
+fn blocks_from_fresh_spans_and_large_allocations_read_as_zeros() {
+    // Classes that are not whole words too, so a block's padding is covered.
+    let heap = with_classes(&[12, 100, 3000]);
+    let per_span: Vec<usize> = heap
+        .class_stats()
+        .iter()
+        .map(|row| row.blocks_per_span)
+        .collect();
+    let mut held = Vec::new();
+    for (&class, &blocks) in heap.classes().iter().zip(&per_span) {
+        // A span's worth and one more, so a second span is read as well.
+        for i in 0..=blocks {
+            let allocation = heap.alloc(class);
+            assert!(
+                allocation.iter().all(|&b| b == 0),
+                "block {i} of the {class}-byte class is the first use of its bytes, so it must \
+                 read as zeros: a fresh span holds zeros"
+            );
+            held.push(allocation);
+        }
+    }
+    for size in [3001, 50_000] {
+        let large = heap.alloc(size);
+        assert!(
+            large.iter().all(|&b| b == 0),
+            "a large allocation of {size} bytes must read as zeros"
         );
     }
 }
@@ -443,50 +483,45 @@ fn a_class_grows_by_whole_spans() {
 #[test]
 fn custom_classes_get_spans_of_whole_pages() {
     let heap = with_classes(&[3000]);
-    // One 8 KiB page leaves 2,192 bytes over, more than an eighth of the span;
-    // two pages leave 1,384 of 16,384 bytes, less than an eighth: 5 blocks.
     let row = heap.class_stats()[0];
     assert_eq!(
         (row.span_bytes, row.blocks_per_span),
         (2 * 8192, 5),
-        "3000-byte blocks need 2-page spans: the fewest pages whose leftover is at most an eighth"
+        "with classes [3000], (span_bytes, blocks_per_span) is wrong: a span is the fewest whole \
+         pages whose leftover tail, after as many blocks as fit, is at most an eighth of the span, \
+         and it holds as many blocks as fit in it"
     );
     let held: Vec<_> = (0..11).map(|_| heap.alloc(3000)).collect();
     assert_eq!(
         heap.stats().spans,
-        3,
-        "with 5 blocks of 3000 bytes per span, 11 blocks need 3 spans"
+        11usize.div_ceil(row.blocks_per_span),
+        "11 live blocks of a class with {} blocks per span need that many spans and no more: \
+         a class grows by one span only when it has no free block left",
+        row.blocks_per_span
     );
     drop(held);
 }
 
 #[test]
 fn the_leftover_tail_is_measured_in_word_rounded_strides() {
-    // 1365-byte blocks sit 1368 bytes apart. One page holds 5 of them and
-    // leaves 1352 bytes, more than an eighth (1024); two pages hold 11 and
-    // leave 1336, less than an eighth (2048). Measured with 1365 instead,
-    // one page would leave only 2 bytes, and 12 blocks would not fit in two.
+    // Two classes that are not whole words, where measuring the tail with the
+    // class size instead of the distance between blocks gives a different
+    // span: one in each direction.
+    for (class, expected) in [(1365, (2 * 8192, 11)), (1193, (8192, 6))] {
+        let heap = with_classes(&[class]);
+        let row = heap.class_stats()[0];
+        assert_eq!(
+            (row.span_bytes, row.blocks_per_span),
+            expected,
+            "with classes [{class}], (span_bytes, blocks_per_span) is wrong: blocks sit a whole \
+             number of words apart, so the tail is what is left after as many of those strides \
+             as fit, and the span is the fewest pages where that tail is at most an eighth"
+        );
+    }
+    // Every block of a span must fit inside it: fill a span and one more.
     let heap = with_classes(&[1365]);
-    let row = heap.class_stats()[0];
-    assert_eq!(
-        (row.span_bytes, row.blocks_per_span),
-        (2 * 8192, 11),
-        "1365-byte blocks are 1368 bytes apart (whole words): one page leaves 1352 bytes over, \
-         more than an eighth, so spans take two pages, which hold 11 blocks"
-    );
-    // And the other way round: 1193-byte blocks are 1200 bytes apart; one page
-    // holds 6 and leaves 992, within an eighth.
-    let heap = with_classes(&[1193]);
-    let row = heap.class_stats()[0];
-    assert_eq!(
-        (row.span_bytes, row.blocks_per_span),
-        (8192, 6),
-        "1193-byte blocks are 1200 bytes apart: one page holds 6 and leaves 992 bytes, \
-         at most an eighth (1024), so one page is enough"
-    );
-    // Every block of a span must fit inside it: fill 11 blocks and check.
-    let heap = with_classes(&[1365]);
-    let mut held: Vec<_> = (0..12).map(|_| heap.alloc(1365)).collect();
+    let per_span = heap.class_stats()[0].blocks_per_span;
+    let mut held: Vec<_> = (0..per_span + 1).map(|_| heap.alloc(1365)).collect();
     for (i, allocation) in held.iter_mut().enumerate() {
         allocation.fill(i as u8);
     }
@@ -499,7 +534,7 @@ fn the_leftover_tail_is_measured_in_word_rounded_strides() {
     assert_eq!(
         heap.stats().spans,
         2,
-        "12 blocks at 11 per span need 2 spans"
+        "one block more than a span holds needs exactly one more span"
     );
 }
 
@@ -540,6 +575,64 @@ fn stats_track_live_requested_and_reserved_bytes() {
         (stats.frees, stats.live_requested, stats.live_reserved),
         (3, 0, 0),
         "after every allocation is dropped, nothing is live"
+    );
+}
+
+#[test]
+fn live_reserved_counts_class_sizes_even_when_they_are_not_whole_words() {
+    let heap = with_classes(&[12, 20]);
+    let a = heap.alloc(10); // the 12-byte class
+    let b = heap.alloc(13); // the 20-byte class
+    let c = heap.alloc(20); // the 20-byte class
+    let stats = heap.stats();
+    assert_eq!(
+        (stats.live_requested, stats.live_reserved),
+        (10 + 13 + 20, 12 + 20 + 20),
+        "live_reserved is the sum of the live blocks' class sizes (12 and 20 here), not of the \
+         room between blocks, which is rounded up to whole words"
+    );
+    let expected = 1.0 - 43.0 / 52.0;
+    assert!(
+        (heap.internal_fragmentation() - expected).abs() < 1e-12,
+        "43 of 52 reserved bytes are requested, so the unused share is {expected}, not {}",
+        heap.internal_fragmentation()
+    );
+    drop((a, b));
+    assert_eq!(
+        heap.stats().live_reserved,
+        20,
+        "after freeing the 12-byte and one 20-byte block, one 20-byte block is reserved"
+    );
+    drop(c);
+}
+
+#[test]
+fn the_lookup_table_has_one_entry_per_granule() {
+    // The allocator's Debug output (given, not yours) shows the table's size.
+    let cases: [(&[usize], usize, usize); 4] = [
+        (&[8, 16, 32, 48], 8, 48 / 8 + 1),
+        (&[16, 48, 64], 16, 64 / 16 + 1),
+        (&[10, 20, 35], 1, 35 + 1),
+        (&[MAX_CLASS_SIZE / 2, MAX_CLASS_SIZE], MAX_CLASS_SIZE / 2, 3),
+    ];
+    for (table, granule, entries) in cases {
+        let heap = with_classes(table);
+        // Touch the table first, so that a todo!() shows up here, not in Debug.
+        assert_eq!(heap.class_for(1), Some(table[0]));
+        let shown = format!("{heap:?}");
+        let expected = format!("granule: {granule}, lookup_entries: {entries}");
+        assert!(
+            shown.contains(&expected),
+            "with classes {table:?}, the granule is the largest power of two that divides every \
+             class, and the table holds one entry per granule up to the largest class, plus entry \
+             0: expected {expected:?} in {shown}"
+        );
+    }
+    let heap = SizeClassAllocator::new();
+    assert!(
+        format!("{heap:?}").contains("granule: 8, lookup_entries: 4097"),
+        "Go's classes are all multiples of 8, so new()'s table has one entry per 8 bytes up to \
+         32 KiB, plus entry 0: {heap:?}"
     );
 }
 

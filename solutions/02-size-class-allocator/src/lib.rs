@@ -69,8 +69,10 @@ pub struct SizeClassAllocator {
     classes: Box<[usize]>,
     /// The size-to-class table. The *granule* is `1 << shift` bytes; entry
     /// `k` is the number of the class for every size in
-    /// `(k - 1) * granule + 1 ..= k * granule`. The table ends at the entry
-    /// of the largest class.
+    /// `(k - 1) * granule + 1 ..= k * granule`. Entry 0 stands for size 0,
+    /// which has no class: it is never read (a size of 0 is answered before
+    /// the table), and holds 0. The table ends at the entry of the largest
+    /// class, so its length is one more than the largest class in granules.
     lookup: Box<[u8]>,
     /// log2 of the granule: the largest power of two that divides every class.
     shift: u32,
@@ -228,7 +230,7 @@ impl SizeClassAllocator {
     /// Each class's span is the fewest whole pages that waste at most an
     /// eighth of the span on the leftover tail (Go's rule). The tail is what
     /// is left after as many blocks as fit, and blocks sit a whole number of
-    /// words apart: a 1,365-byte class has blocks every 1,368 bytes.
+    /// words apart: a 1,638-byte class has blocks every 1,640 bytes.
     ///
     /// # Errors
     /// The first problem found, checking in this order:
@@ -328,8 +330,10 @@ impl SizeClassAllocator {
     /// above the largest class, memory straight from the global heap. Zero
     /// bytes are allowed and touch no class.
     ///
-    /// A block's bytes are whatever its previous user left; a fresh span
-    /// holds zeros. Like `Box`, this aborts if the global heap is exhausted.
+    /// A block that comes from a fresh span reads as zeros, and so does a
+    /// large allocation. A reused block promises nothing: its bytes are
+    /// whatever its previous user left. Like `Box`, this aborts if the global
+    /// heap is exhausted.
     ///
     /// ```
     /// let heap = size_class_allocator::SizeClassAllocator::new();
@@ -481,10 +485,20 @@ impl Default for SizeClassAllocator {
     }
 }
 
+/// Shows the table's shape (classes, granule, lookup entries) and the totals.
+///
+/// ```
+/// let heap = size_class_allocator::SizeClassAllocator::with_classes(&[16, 48, 64])?;
+/// let shown = format!("{heap:?}");
+/// assert!(shown.contains("granule: 16, lookup_entries: 5"), "{shown}");
+/// # Ok::<(), size_class_allocator::ConfigError>(())
+/// ```
 impl fmt::Debug for SizeClassAllocator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SizeClassAllocator")
             .field("classes", &self.classes.len())
+            .field("granule", &(1usize << self.shift))
+            .field("lookup_entries", &self.lookup.len())
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }

@@ -65,15 +65,20 @@ fn summarise_heap(json: &serde_json::Value, test: &str) -> String {
         .map(|pp| {
             let blocks = pp["tbk"].as_u64().unwrap_or(0);
             let bytes = pp["tb"].as_u64().unwrap_or(0);
-            let site = pp["fs"]
+            let ours: Vec<&str> = pp["fs"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(|i| frames.get(usize::try_from(i.as_u64()?).ok()?))
                 .map(|frame| frame.split_once(": ").map_or(*frame, |(_, f)| f))
-                .find(|frame| !is_library_frame(frame))
-                .unwrap_or("(inside std)")
-                .to_owned();
+                .filter(|frame| is_workbook_frame(frame))
+                .take(2)
+                .collect();
+            let site = if ours.is_empty() {
+                "(std or a dependency: insta, the test harness)".to_owned()
+            } else {
+                ours.join("` ← `")
+            };
             (blocks, bytes, site)
         })
         .collect();
@@ -82,7 +87,7 @@ fn summarise_heap(json: &serde_json::Value, test: &str) -> String {
     let mut page = format!(
         "<!-- Written by `cargo run -- heap-profile` from dhat's profile of `cargo test --test {test}`. -->\n\
          The allocation sites that allocated most often, of {total} heap allocations in all:\n\n\
-         | allocations | bytes | first frame in the workbook's code |\n|---:|---:|---|\n"
+         | allocations | bytes | where: the first two frames in the workbook's code, callee ← caller |\n|---:|---:|---|\n"
     );
     for (blocks, bytes, site) in sites.iter().take(8) {
         writeln!(
@@ -95,20 +100,18 @@ fn summarise_heap(json: &serde_json::Value, test: &str) -> String {
     page
 }
 
-/// Frames of the allocator, std and dhat, skipped to find the caller.
-fn is_library_frame(frame: &str) -> bool {
-    let name = frame.trim_start_matches('<');
-    [
-        "dhat",
-        "alloc::",
-        "core::",
-        "std::",
-        "__rustc",
-        "hashbrown",
-        "[root]",
-    ]
-    .iter()
-    .any(|prefix| name.starts_with(prefix))
+/// Whether a frame is in the workbook's own code: a test or report under
+/// `tests/`, or a chapter crate (`NN-name/src/…`). std, dhat and the
+/// dependencies are skipped to find who asked for the memory.
+fn is_workbook_frame(frame: &str) -> bool {
+    let location = frame.rsplit_once(" (").map_or("", |(_, l)| l);
+    // The global allocator's shim is attributed to its `static`; it is not a caller.
+    !frame.starts_with("__rustc::")
+        && (location.contains("tests/")
+            || location.split('/').any(|part| {
+                let bytes = part.as_bytes();
+                bytes.len() > 3 && bytes[..2].iter().all(u8::is_ascii_digit) && bytes[2] == b'-'
+            }))
 }
 
 /// Profiles bench `group/id` with perf and draws a flamegraph SVG with
@@ -168,6 +171,9 @@ pub fn flamegraph(root: &Path, group: &str, id: &str, seconds: u64) -> Result<Pa
         .args(["--bench", "--profile-time", &seconds.to_string()])
         .arg(format!("^{group}/{id}$"))
         .current_dir(root)
+        // Criterion runs `cargo metadata` to find its directory unless told;
+        // told, the profile holds the bench alone.
+        .env("CARGO_TARGET_DIR", &target)
         .output()?;
     if !record.status.success() {
         bail!(
@@ -213,14 +219,14 @@ mod tests {
             "ftbl": ["[root]",
                      "0x1: <dhat::Alloc as core::alloc::global::GlobalAlloc>::alloc (lib.rs:1:1)",
                      "0x2: alloc::raw_vec::RawVec<T,A>::grow_one (raw_vec.rs:1:1)",
-                     "0x3: report::workload (tests/report.rs:9:5)"],
+                     "0x3: report::workload (main/tests/report.rs:9:5)"],
             "pps": [{"tb": 64, "tbk": 1, "fs": [1, 2, 3]},
                     {"tb": 8000, "tbk": 100, "fs": [1, 3]}]
         });
         let page = summarise_heap(&json, "report");
         assert!(page.contains("of 101 heap allocations"), "{page}");
         assert!(
-            page.contains("| 100 | 8000 | `report::workload (tests/report.rs:9:5)` |"),
+            page.contains("| 100 | 8000 | `report::workload (main/tests/report.rs:9:5)` |"),
             "the busiest site first, named by our frame: {page}"
         );
     }

@@ -333,18 +333,6 @@ fn run_limited(
     limit: Duration,
     args: &[&str],
 ) -> std::io::Result<BinaryOutput> {
-    let listed = Command::new(&binary.executable)
-        .current_dir(&binary.package_dir)
-        .args(["--list", "--format", "terse"])
-        .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .filter_map(|l| l.strip_suffix(": test"))
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
     let mut child = Command::new(&binary.executable)
         .current_dir(&binary.package_dir)
         .args(["--color", "never"])
@@ -379,6 +367,12 @@ fn run_limited(
         }
         std::thread::sleep(Duration::from_millis(10));
     };
+    // The list of tests is needed only to name those that never reported.
+    let listed = if status == Ended::Exited {
+        Vec::new()
+    } else {
+        list_tests(binary)
+    };
     let join = |h: Option<std::thread::JoinHandle<String>>| {
         h.and_then(|h| h.join().ok()).unwrap_or_default()
     };
@@ -388,6 +382,22 @@ fn run_limited(
         status,
         listed,
     })
+}
+
+/// The names of a test binary's tests (`--list`).
+fn list_tests(binary: &TestBinary) -> Vec<String> {
+    Command::new(&binary.executable)
+        .current_dir(&binary.package_dir)
+        .args(["--list", "--format", "terse"])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter_map(|l| l.strip_suffix(": test"))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `signal 6 (SIGABRT)` or `exit status 3`.

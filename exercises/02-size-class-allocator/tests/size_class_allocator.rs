@@ -495,7 +495,7 @@ fn custom_classes_get_spans_of_whole_pages() {
     assert_eq!(
         heap.stats().spans,
         11usize.div_ceil(row.blocks_per_span),
-        "11 live blocks of a class with {} blocks per span need that many spans and no more: \
+        "11 live blocks, {} to a span, need just enough spans to hold them and no more: \
          a class grows by one span only when it has no free block left",
         row.blocks_per_span
     );

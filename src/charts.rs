@@ -126,6 +126,92 @@ pub fn bar_chart(title: &str, x_label: &str, bars: &[Bar]) -> anyhow::Result<Str
     Ok(svg)
 }
 
+/// One line of a line chart: a name for the legend and its points.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// The legend's name for it.
+    pub name: String,
+    /// `(x, y)` points, in order of x.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A palette that stays readable for a handful of lines.
+const LINE_COLORS: [RGBColor; 6] = [
+    RGBColor(0x2b, 0x6c, 0xb0),
+    RGBColor(0xc0, 0x39, 0x2b),
+    RGBColor(0x2f, 0x9e, 0x44),
+    RGBColor(0x8e, 0x44, 0xad),
+    RGBColor(0xd3, 0x84, 0x00),
+    RGBColor(0x55, 0x55, 0x55),
+];
+
+/// A line chart of several series, with labelled axes and a legend, as an
+/// SVG document: for sweeps (hit rate, pool size) and thread scaling.
+///
+/// # Errors
+/// When plotters cannot draw (it should not, on an in-memory SVG).
+pub fn line_chart(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+) -> anyhow::Result<String> {
+    let points = || series.iter().flat_map(|s| s.points.iter().copied());
+    let (x_min, x_max) = points().fold((f64::MAX, f64::MIN), |(lo, hi), (x, _)| {
+        (lo.min(x), hi.max(x))
+    });
+    let y_max = points().map(|(_, y)| y).fold(0.0_f64, f64::max) * 1.15;
+    let (x_min, x_max) = if x_min < x_max {
+        (x_min, x_max)
+    } else {
+        (0.0, 1.0)
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (760, 420)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x_min..x_max, 0.0..y_max.max(1e-9))?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .label_style(("sans-serif", 14))
+            .draw()?;
+        for (i, line) in series.iter().enumerate() {
+            let color = LINE_COLORS[i % LINE_COLORS.len()];
+            chart
+                .draw_series(LineSeries::new(
+                    line.points.iter().copied(),
+                    color.stroke_width(2),
+                ))?
+                .label(line.name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+            chart.draw_series(
+                line.points
+                    .iter()
+                    .map(|&point| Circle::new(point, 3, color.filled())),
+            )?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.3))
+            .label_font(("sans-serif", 13))
+            .draw()?;
+        root.present()?;
+    }
+    Ok(svg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +242,34 @@ mod tests {
             "14.24",
             "ns per operation",
             "plain std allocation",
+        ] {
+            assert!(svg.contains(text), "{text} in the chart");
+        }
+    }
+
+    #[test]
+    fn a_line_chart_names_its_axes_and_every_series() {
+        let svg = line_chart(
+            "scaling",
+            "threads",
+            "ns per operation",
+            &[
+                Series {
+                    name: "pool".into(),
+                    points: vec![(1.0, 10.0), (2.0, 6.0), (4.0, 7.0)],
+                },
+                Series {
+                    name: "Mutex<Vec<T>>".into(),
+                    points: vec![(1.0, 20.0), (2.0, 45.0), (4.0, 90.0)],
+                },
+            ],
+        )
+        .unwrap();
+        for text in [
+            "threads",
+            "ns per operation",
+            "pool",
+            "Mutex&lt;Vec&lt;T&gt;&gt;",
         ] {
             assert!(svg.contains(text), "{text} in the chart");
         }

@@ -50,17 +50,23 @@ impl Crash {
 
     /// What happened, in words a learner can act on.
     pub fn explain(&self) -> String {
-        let mut text = format!(
-            "the test process for {} did not finish ({}), so {} of its tests never reported.",
-            self.target,
-            self.status,
-            self.unreported.len()
-        );
-        if let Some(culprit) = &self.culprit {
-            text.push_str(&format!(
-                "\nRun again on one thread, it ended in the test `{culprit}`."
-            ));
-        }
+        let mut text = match &self.culprit {
+            Some(culprit) => {
+                let others = self.unreported.len().saturating_sub(1);
+                format!(
+                    "the test process for {} ended in `{culprit}` ({}), so it and {others} \
+                     other test(s) of that file never reported. (Run alone on one thread, \
+                     this is the test it ended in.)",
+                    self.target, self.status
+                )
+            }
+            None => format!(
+                "the test process for {} did not finish ({}), so {} of its tests never reported.",
+                self.target,
+                self.status,
+                self.unreported.len()
+            ),
+        };
         if !self.panics.is_empty() || !self.notes.is_empty() {
             text.push_str("\nBefore it ended:");
             for line in self.panics.iter().chain(&self.notes) {
@@ -577,15 +583,23 @@ fn failure_message(stdout: &str, name: &str) -> Option<String> {
         .split("\nfailures:\n")
         .next()
         .unwrap_or(section);
-    let after_panic = section
+    let (location, after_panic) = section
         .split_once("panicked at ")
-        .map(|(_, rest)| rest.split_once('\n').map_or("", |(_, msg)| msg))
-        .unwrap_or(section);
+        .map(|(_, rest)| {
+            rest.split_once('\n')
+                .map_or(("", ""), |(at, msg)| (at.trim_end_matches(':'), msg))
+        })
+        .unwrap_or(("", section));
     let message: Vec<&str> = after_panic
         .lines()
         .take_while(|l| !l.starts_with("note: ") && !l.starts_with("stack backtrace"))
         .collect();
-    let message = message.join("\n").trim().to_owned();
+    let mut message = message.join("\n").trim().to_owned();
+    // An assertion in a test explains itself; a panic anywhere else (an
+    // overflow, an index out of bounds, an unwrap) needs its place.
+    if !location.is_empty() && !location.starts_with("tests/") && !location.contains("/tests/") {
+        message.push_str(&format!("\n(it panicked at {location}, outside the tests)"));
+    }
     (!message.is_empty()).then_some(message)
 }
 
@@ -689,6 +703,35 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out
         assert_eq!(
             failed[0].message.as_deref(),
             Some("the pool had 4 blocks and 4 are in use,\nso alloc() must return None")
+        );
+    }
+
+    #[test]
+    fn a_panic_outside_the_tests_keeps_its_location() {
+        let stdout = "\
+running 1 test
+test overflow ... FAILED
+
+failures:
+
+---- overflow stdout ----
+
+thread 'overflow' panicked at src/lib.rs:42:17:
+attempt to add with overflow
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+
+
+failures:
+    overflow
+
+test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out
+";
+        let run = parse_binary("tests/x.rs", &output(stdout, Ended::Exited, &[]));
+        assert_eq!(
+            run.tests[0].message.as_deref(),
+            Some(
+                "attempt to add with overflow\n(it panicked at src/lib.rs:42:17, outside the tests)"
+            )
         );
     }
 

@@ -34,27 +34,31 @@ pub fn check(root: &Path, style: Style, chapter: &Chapter) -> Result<bool> {
         return Ok(false);
     }
     for test in &run.tests {
-        let mark = if test.passed {
-            style.good("✓ passed")
-        } else if test.not_run {
-            style.dim("· not run")
-        } else {
-            style.bad("✗ failed")
+        let ended_in = run
+            .crashes
+            .iter()
+            .find(|c| c.culprit.as_deref() == Some(test.name.as_str()));
+        let mark = match ended_in {
+            _ if test.passed => style.good("✓ passed"),
+            _ if test.not_run => style.dim("· not run"),
+            Some(crash) if crash.timed_out() => style.bad("✗ hung   "),
+            Some(_) => style.bad("✗ crashed"),
+            None => style.bad("✗ failed"),
         };
         println!("  {mark}  {}", test.name);
     }
-    for crash in &run.crashes {
+    // A crash that no test can be blamed for gets a line of its own.
+    for crash in run.crashes.iter().filter(|c| c.culprit.is_none()) {
         let what = if crash.timed_out() {
             "✗ hung"
         } else {
             "✗ crashed"
         };
         println!(
-            "  {}  {} did not finish ({}); {} of its tests never reported",
+            "  {}  {} did not finish ({})",
             style.bad(what),
             crash.target,
             crash.status,
-            crash.unreported.len()
         );
     }
     let total = run.total();
@@ -66,7 +70,7 @@ pub fn check(root: &Path, style: Style, chapter: &Chapter) -> Result<bool> {
     let crash_without_test = run
         .crashes
         .iter()
-        .find(|c| c.unreported.is_empty())
+        .find(|c| c.culprit.is_none() && c.unreported.is_empty())
         .map(|c| (format!("the test process for {}", c.target), c.explain()));
     let first = run
         .failures()

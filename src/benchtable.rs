@@ -118,7 +118,7 @@ pub fn measured_at(root: &Path, group: &str, id: &str) -> Option<std::time::Syst
     fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-/// The ids of `group` measured in its latest run (within [`SAME_RUN`] of the
+/// The ids of `group` measured in its latest run (within half an hour of the
 /// newest figure), and those whose figures are older and are left out.
 pub fn latest_run(root: &Path, group: &str) -> (Vec<String>, Vec<String>) {
     let ids = measured_ids(root, group);

@@ -21,7 +21,7 @@
 //! order: `Display` for `ConfigError` at the bottom of the file first (the
 //! tests print errors with it), then the four small getters, `new`, the free
 //! list (`link`, `alloc`, `release`, the counters, `Drop`), and last the
-//! one piece of `unsafe` (`block_ptr`, `Deref`, `DerefMut`).
+//! `unsafe` part (`block_ptr`, `Deref`, `DerefMut`).
 //!
 //! When every test passes, run Miri over your `unsafe`:
 //! `cargo +nightly miri test -p exercise-01-fixed-size-pool`.

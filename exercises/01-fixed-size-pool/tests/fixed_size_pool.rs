@@ -10,7 +10,8 @@ fn pool(block_size: usize, capacity: usize) -> FixedSizePool {
     })
 }
 
-/// Takes every block the pool has, asserting that it really has `capacity` of them.
+/// Takes every block the pool has, asserting that it really has `capacity` of
+/// them and that no block is handed out while it is already in use.
 fn take_all(pool: &FixedSizePool) -> Vec<Block<'_>> {
     let blocks: Vec<Block<'_>> = (0..pool.capacity()).filter_map(|_| pool.alloc()).collect();
     assert_eq!(
@@ -20,6 +21,23 @@ fn take_all(pool: &FixedSizePool) -> Vec<Block<'_>> {
         pool.capacity(),
         pool.capacity()
     );
+    for (i, block) in blocks.iter().enumerate() {
+        let at = block.as_ptr();
+        if let Some(j) = blocks[..i]
+            .iter()
+            .position(|earlier| earlier.as_ptr() == at)
+        {
+            panic!(
+                "allocs number {} and {} of a pool of {} blocks of {} bytes both handed out the \
+                 block at {at:p}, and both are still in use: a block must stay off the free list \
+                 from alloc until its drop, or two owners write over each other's data",
+                j + 1,
+                i + 1,
+                pool.capacity(),
+                pool.block_size()
+            );
+        }
+    }
     blocks
 }
 
@@ -97,8 +115,74 @@ fn new_rejects_sizes_whose_product_overflows() {
             block_size: usize::MAX,
             capacity: 1
         }),
-        "new(usize::MAX, 1) must be SizeOverflow: one block of usize::MAX bytes fits in a usize, \
-         but padded to whole words it does not, and the padded size is what the slab needs"
+        "new(usize::MAX, 1) must be SizeOverflow, and not a panic: one block of usize::MAX \
+         bytes fits in a usize, but padded to whole words it does not, and the padded size is \
+         what the slab needs (working out that padded size must not overflow either)"
+    );
+}
+
+/// The size of a word, the unit every block is padded to.
+const WORD: usize = std::mem::size_of::<usize>();
+
+#[test]
+fn new_pads_every_small_block_to_a_word_before_it_checks_the_size() {
+    // One-byte blocks: the caller asks for `capacity` bytes, but the slab
+    // needs `capacity` words, eight times as much on a 64-bit machine.
+    let capacity = usize::MAX / WORD + 1;
+    assert_eq!(
+        FixedSizePool::new(1, capacity).err(),
+        Some(ConfigError::SizeOverflow {
+            block_size: 1,
+            capacity
+        }),
+        "new(1, {capacity}) must be SizeOverflow: {capacity} bytes fit in a usize, but each \
+         1-byte block takes a whole word of the slab (its link must fit), and {capacity} words \
+         of {WORD} bytes are one byte more than usize::MAX"
+    );
+    assert_eq!(
+        FixedSizePool::new(1, usize::MAX).err(),
+        Some(ConfigError::SizeOverflow {
+            block_size: 1,
+            capacity: usize::MAX
+        }),
+        "new(1, usize::MAX) must be SizeOverflow: usize::MAX blocks of one word each do not fit \
+         in a usize as bytes"
+    );
+
+    let capacity = usize::MAX / WORD;
+    let bytes = capacity * WORD;
+    assert_eq!(
+        FixedSizePool::new(1, capacity).err(),
+        Some(ConfigError::TooLarge { bytes }),
+        "new(1, {capacity}) must be TooLarge {{ bytes: {bytes} }}: the request is {capacity} \
+         bytes, but the slab holds {capacity} blocks of one word each, {bytes} bytes, which \
+         fits in a usize and is over isize::MAX; the size checked must be the size the slab needs"
+    );
+    let capacity = isize::MAX as usize / WORD + 1;
+    let bytes = capacity * WORD;
+    assert_eq!(
+        FixedSizePool::new(3, capacity).err(),
+        Some(ConfigError::TooLarge { bytes }),
+        "new(3, {capacity}) must be TooLarge {{ bytes: {bytes} }}: each 3-byte block takes a \
+         whole word, so the slab needs {bytes} bytes, one more than isize::MAX, although \
+         3 × {capacity} bytes would be less"
+    );
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "Miri stops at huge allocations instead of failing them"
+)]
+fn new_reports_the_padded_size_of_a_slab_the_allocator_cannot_provide() {
+    let capacity = isize::MAX as usize / WORD;
+    let bytes = capacity * WORD;
+    assert_eq!(
+        FixedSizePool::new(1, capacity).err(),
+        Some(ConfigError::OutOfMemory { bytes }),
+        "new(1, {capacity}) needs {capacity} one-word blocks, {bytes} bytes: just under \
+         isize::MAX, so it passes the size checks, and no allocator can provide it; the error \
+         must carry the {bytes} bytes the slab needed, not the {capacity} bytes asked for"
     );
 }
 
@@ -190,6 +274,35 @@ fn errors_explain_themselves() {
 }
 
 // ---------------------------------------------------------------- the contract
+
+#[test]
+fn a_live_block_is_never_handed_out_twice() {
+    for block_size in [1, 8, 9, 64] {
+        let pool = pool(block_size, 4);
+        let mut held: Vec<Block<'_>> = Vec::new();
+        for n in 1..=4 {
+            let block = pool.alloc().unwrap_or_else(|| {
+                panic!(
+                    "a fresh pool of 4 blocks of {block_size} bytes returned None on alloc \
+                     number {n}, with only {} blocks in use",
+                    n - 1
+                )
+            });
+            let at = block.as_ptr();
+            if let Some(earlier) = held.iter().position(|b| b.as_ptr() == at) {
+                panic!(
+                    "in a fresh pool of 4 blocks of {block_size} bytes, alloc number {n} handed \
+                     out the block at {at:p}, which alloc number {} handed out already and which \
+                     is still in use: a block is off the free list from alloc until its drop, so \
+                     two live Blocks must never share an address (both owners would write over \
+                     each other's data)",
+                    earlier + 1
+                );
+            }
+            held.push(block);
+        }
+    }
+}
 
 #[test]
 fn a_new_pool_has_every_block_available() {

@@ -18,8 +18,9 @@ fn blocks() -> u64 {
 fn new_allocates_once_and_alloc_and_drop_never_touch_the_heap() {
     let _profiler = dhat::Profiler::builder().testing().build();
 
-    // Small pools too: a slab of one or two words is where a buffer that was
-    // reserved with room to spare, and then trimmed, shows up.
+    // Small pools too: however small the slab (one word, a few words), `new`
+    // makes one allocation, and that allocation is the slab for the pool's
+    // whole life: nothing is allocated again to move it or change its size.
     for (block_size, capacity) in [(8, 1), (1, 3), (24, 2), (1500, 16)] {
         let before = blocks();
         let small = FixedSizePool::new(block_size, capacity)

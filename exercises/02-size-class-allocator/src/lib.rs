@@ -47,8 +47,11 @@ const WORD: usize = mem::size_of::<usize>();
 
 // ANCHOR: go_classes
 /// Go's small-object size classes (`runtime/sizeclasses.go`): bytes per
-/// object, and pages of [`PAGE_SIZE`] per span. Go chose the pages so that a
-/// span's leftover tail stays small; see chapter 02.
+/// object, and pages of [`PAGE_SIZE`] per span. Go's generator chose the pages
+/// so that a span's leftover tail stays small, but not by the plain rule of
+/// [`SizeClassAllocator::with_classes`]: many classes keep pages chosen for a
+/// smaller size (the lesson's section "Spans" says how), so use them as given.
+/// Go gives the 1,792-byte class 2 pages, for instance.
 #[rustfmt::skip]
 const GO_CLASSES: [(usize, usize); 66] = [
     (8, 1), (16, 1), (32, 1), (48, 1), (64, 1), (80, 1), (96, 1), (112, 1),
@@ -87,6 +90,11 @@ struct State {
     /// One free stack and span list per class, in class order.
     pools: Vec<ClassPool>,
     /// Bytes requested by the allocations alive now, of every kind.
+    ///
+    /// Who counts what, here and in [`ClassPool`], once per allocation:
+    /// `take_block` and `give_back` count a block, `alloc_large` a large
+    /// allocation, `alloc` itself a zero-byte one (which adds no bytes), and
+    /// `release_bypass` the free of a large or zero-byte one.
     live_requested: usize,
     /// Allocations that touched no class: zero-byte and large ones.
     bypass_allocs: u64,
@@ -112,7 +120,8 @@ struct ClassPool {
     /// The spans, each allocated once and kept until the allocator is dropped.
     /// Words, not bytes, so that every block is word aligned; a `Vec`, not a
     /// `Box`, because moving a `Box` asserts that it is unique, which would
-    /// invalidate the block pointers taken from it (see chapter 02).
+    /// invalidate the block pointers taken from it (see the lesson's trap
+    /// "Why spans are `Vec<usize>`, not `Box<[u8]>`").
     spans: Vec<Vec<usize>>,
     allocs: u64,
     frees: u64,
@@ -206,24 +215,26 @@ pub enum ConfigError {
     },
     /// A class above [`MAX_CLASS_SIZE`]; leave such sizes to the global heap.
     ClassTooLarge {
-        /// The offending size.
+        /// The first such class, from the left.
         size: usize,
     },
 }
 // ANCHOR_END: errors
 
 impl SizeClassAllocator {
-    /// An allocator with Go's 66 size classes, from 8 bytes to 32 KiB.
+    /// An allocator with Go's 66 size classes, from 8 bytes to 32 KiB, each
+    /// with Go's own pages per span from the table.
     pub fn new() -> Self {
         todo!(
-            "Go's 66 classes with Go's own pages per span (GO_CLASSES); no class allocates anything until it is used"
+            "Go's 66 classes with Go's own pages per span, as GO_CLASSES gives them (not pages_per_span's: they differ for some classes); no class allocates anything until it is used"
         )
     }
 
     /// An allocator with your own class table, in bytes, strictly increasing.
     ///
     /// Each class's span is the fewest whole pages that waste at most an
-    /// eighth of the span on the leftover tail (Go's rule). The tail is what
+    /// eighth of the span on the leftover tail (the core of Go's rule; Go's
+    /// own table, used by [`new`](Self::new), differs for some classes). The tail is what
     /// is left after as many blocks as fit, and blocks sit a whole number of
     /// words apart: a 1,638-byte class has blocks every 1,640 bytes.
     ///
@@ -234,8 +245,8 @@ impl SizeClassAllocator {
     /// ([`ZeroClass`](ConfigError::ZeroClass)); then, walking the table from
     /// the left, the first class that is not larger than the one just before
     /// it: [`Duplicate`](ConfigError::Duplicate) if equal,
-    /// [`Unsorted`](ConfigError::Unsorted) if smaller; last, a class above
-    /// [`MAX_CLASS_SIZE`] ([`ClassTooLarge`](ConfigError::ClassTooLarge)).
+    /// [`Unsorted`](ConfigError::Unsorted) if smaller; last, the first class
+    /// above [`MAX_CLASS_SIZE`] ([`ClassTooLarge`](ConfigError::ClassTooLarge)).
     /// So `[16, 64, 16]` is `Unsorted { index: 2 }`: its 16s are not neighbours.
     pub fn with_classes(sizes: &[usize]) -> Result<Self, ConfigError> {
         todo!(
@@ -284,7 +295,7 @@ impl SizeClassAllocator {
     #[inline]
     pub fn alloc(&self, size: usize) -> Allocation<'_> {
         todo!(
-            "exactly `size` bytes: a block of the smallest class that fits; for 0 bytes no memory and no class; above the largest class, memory of its own from the global heap; every kind counted. A block from a fresh span and large memory read as zeros; a reused block promises nothing"
+            "exactly `size` bytes: a block of the smallest class that fits; for 0 bytes no memory and no class; above the largest class, memory of its own from the global heap. Each allocation counted once, by whoever takes the memory (State's live_requested says who); alloc itself counts only a zero-byte allocation. A block from a fresh span and large memory read as zeros; a reused block promises nothing"
         )
     }
 
@@ -292,7 +303,7 @@ impl SizeClassAllocator {
     #[inline]
     fn take_block(&self, class: usize, size: usize) -> NonNull<u8> {
         todo!(
-            "a free block of `class`, the one freed last; a new span only when the class has none free; the request counted"
+            "a free block of `class`, the one freed last; a new span only when the class has none free; the class's alloc and the `size` requested bytes counted here"
         )
     }
 
@@ -300,20 +311,24 @@ impl SizeClassAllocator {
     #[inline]
     fn give_back(&self, class: usize, ptr: NonNull<u8>, size: usize) {
         todo!(
-            "the block is free again, first in line for its class; the free counted; never reallocates"
+            "the block is free again, first in line for its class; the class's free and the `size` requested bytes uncounted here; never reallocates"
         )
     }
     // ANCHOR_END: alloc
 
     #[cold]
     fn alloc_large(&self, size: usize) -> Memory {
-        todo!("exactly `size` zeroed bytes from the global heap, counted as a large allocation")
+        todo!(
+            "exactly `size` zeroed bytes from the global heap, counted here: an allocation, a large one, `size` bytes requested and held"
+        )
     }
 
     /// Counts the free of a zero-byte or large allocation of `size` bytes.
     #[cold]
     fn release_bypass(&self, size: usize) {
-        todo!("the free of a zero-byte or large allocation of `size` bytes is counted")
+        todo!(
+            "the free of a zero-byte or large allocation of `size` bytes is counted here (a free, and `size` bytes no longer requested nor held)"
+        )
     }
 
     /// The running totals.
@@ -419,7 +434,7 @@ impl fmt::Debug for Allocation<'_> {
 /// increasing, not too big; the first problem in that order is the error.
 fn validate(sizes: &[usize]) -> Result<(), ConfigError> {
     todo!(
-        "Ok for a usable table; otherwise the first problem in the order documented on with_classes"
+        "Ok for a usable table; otherwise the first problem in the order documented on with_classes (within a kind, the first from the left)"
     )
 }
 

@@ -67,8 +67,8 @@ fn blocks_come_from_spans_and_freed_blocks_are_reused() {
         first.made,
         3,
         "the first 64-byte block made {} heap allocations where 3 would do (the span, the free \
-         stack, the span list): the other {} are reallocations. Did the free stack grow while \
-         the span's blocks were pushed on it? Make room for them first.",
+         stack, the span list): the other {} are reallocations, and each one copies every \
+         pointer pushed so far",
         first.made,
         first.made.saturating_sub(3)
     );
@@ -108,9 +108,9 @@ fn blocks_come_from_spans_and_freed_blocks_are_reused() {
     let freed = change(&before);
     assert_eq!(
         freed.made, 0,
-        "freeing {two_spans} blocks made {} heap allocations; the free stack must already have \
-         room for every block of every span (make room when a span arrives), so that pushing a \
-         block back never reallocates",
+        "freeing {two_spans} blocks made {} heap allocations; freeing must never allocate (it \
+         runs in Drop, which cannot report a failure), so the free stack's capacity must cover \
+         every block of every span at all times",
         freed.made
     );
     let before = thread_heap::counts();
@@ -121,7 +121,8 @@ fn blocks_come_from_spans_and_freed_blocks_are_reused() {
     assert_eq!(
         again.made, 0,
         "{two_spans} freed blocks were available, yet allocating {two_spans} again made {} heap \
-         allocations; pop the free stack before growing a new span",
+         allocations; a class must hand out its free blocks before it allocates a new span, or \
+         memory piles up that nobody uses",
         again.made
     );
 
@@ -154,9 +155,9 @@ fn blocks_come_from_spans_and_freed_blocks_are_reused() {
         reallocations <= 2 * doublings,
         "growing from 2 to {spans} spans made {new_spans} spans and {reallocations} \
          reallocations; if the free stack and the span list grew geometrically, that would be at \
-         most {} ({doublings} each). About one per span means the free stack is resized to the \
-         exact new total at every span: ask for room in a way that lets the Vec grow \
-         geometrically",
+         most {} ({doublings} each). About one per span means the free stack is reallocated at \
+         every span, copying all its pointers each time: the cost of growing becomes quadratic \
+         in the number of spans",
         2 * doublings
     );
 
@@ -166,8 +167,8 @@ fn blocks_come_from_spans_and_freed_blocks_are_reused() {
     let freed = change(&before);
     assert_eq!(
         freed.made, 0,
-        "freeing {LIVE} blocks made {} heap allocations; pushing a block back on the free stack \
-         must never reallocate: keep room for every block of every span",
+        "freeing {LIVE} blocks made {} heap allocations; freeing must never allocate, so the \
+         free stack's capacity must cover every block of every span at all times",
         freed.made
     );
     let before = thread_heap::counts();
@@ -178,7 +179,7 @@ fn blocks_come_from_spans_and_freed_blocks_are_reused() {
     assert_eq!(
         reused.made, 0,
         "{LIVE} freed blocks were available, yet allocating {LIVE} again made {} heap \
-         allocations; pop the free stack before growing a new span",
+         allocations; a class must hand out its free blocks before it allocates a new span",
         reused.made
     );
     assert_eq!(

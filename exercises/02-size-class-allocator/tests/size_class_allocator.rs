@@ -88,6 +88,19 @@ fn with_classes_rejects_too_many_or_too_large_classes() {
 }
 
 #[test]
+fn class_too_large_names_the_first_oversized_class() {
+    assert_eq!(
+        SizeClassAllocator::with_classes(&[64, MAX_CLASS_SIZE + 8, MAX_CLASS_SIZE + 16]).err(),
+        Some(ConfigError::ClassTooLarge {
+            size: MAX_CLASS_SIZE + 8
+        }),
+        "[64, MAX_CLASS_SIZE + 8, MAX_CLASS_SIZE + 16] has two classes above MAX_CLASS_SIZE; \
+         the error names the first one from the left, as every error of with_classes does, so \
+         whoever fixes the table starts where it first goes wrong"
+    );
+}
+
+#[test]
 fn with_classes_accepts_exactly_max_classes_and_a_class_of_max_class_size() {
     let most: Vec<usize> = (1..=MAX_CLASSES).map(|i| i * 8).collect();
     let heap = SizeClassAllocator::with_classes(&most).unwrap_or_else(|err| {
@@ -536,6 +549,29 @@ fn the_leftover_tail_is_measured_in_word_rounded_strides() {
         2,
         "one block more than a span holds needs exactly one more span"
     );
+}
+
+#[test]
+fn new_keeps_gos_own_pages_per_span() {
+    // (class, pages in Go's table, blocks in such a span). Go's generator
+    // chose these pages for a smaller size, then raised the class, so the
+    // eighth rule of with_classes gives each of these classes fewer pages.
+    let heap = SizeClassAllocator::new();
+    let rows = heap.class_stats();
+    for (class, pages, blocks) in [(1792, 2, 9), (3072, 3, 8), (14336, 7, 4), (21760, 8, 3)] {
+        let row = rows
+            .iter()
+            .find(|row| row.size == class)
+            .unwrap_or_else(|| panic!("Go's table has a {class}-byte class"));
+        assert_eq!(
+            (row.span_bytes, row.blocks_per_span),
+            (pages * 8192, blocks),
+            "new() must use Go's own pages per span from GO_CLASSES: Go gives the {class}-byte \
+             class {pages} pages, so a span holds {blocks} blocks. Go's generator does more than \
+             the eighth rule of with_classes (see the lesson's section \"Spans\"), and the two \
+             disagree for this class"
+        );
+    }
 }
 
 #[test]

@@ -46,8 +46,11 @@ const WORD: usize = mem::size_of::<usize>();
 
 // ANCHOR: go_classes
 /// Go's small-object size classes (`runtime/sizeclasses.go`): bytes per
-/// object, and pages of [`PAGE_SIZE`] per span. Go chose the pages so that a
-/// span's leftover tail stays small; see chapter 02.
+/// object, and pages of [`PAGE_SIZE`] per span. Go's generator chose the pages
+/// so that a span's leftover tail stays small, but not by the plain rule of
+/// [`SizeClassAllocator::with_classes`]: many classes keep pages chosen for a
+/// smaller size (the lesson's section "Spans" says how), so use them as given.
+/// Go gives the 1,792-byte class 2 pages, for instance.
 #[rustfmt::skip]
 const GO_CLASSES: [(usize, usize); 66] = [
     (8, 1), (16, 1), (32, 1), (48, 1), (64, 1), (80, 1), (96, 1), (112, 1),
@@ -86,6 +89,11 @@ struct State {
     /// One free stack and span list per class, in class order.
     pools: Vec<ClassPool>,
     /// Bytes requested by the allocations alive now, of every kind.
+    ///
+    /// Who counts what, here and in [`ClassPool`], once per allocation:
+    /// `take_block` and `give_back` count a block, `alloc_large` a large
+    /// allocation, `alloc` itself a zero-byte one (which adds no bytes), and
+    /// `release_bypass` the free of a large or zero-byte one.
     live_requested: usize,
     /// Allocations that touched no class: zero-byte and large ones.
     bypass_allocs: u64,
@@ -111,7 +119,8 @@ struct ClassPool {
     /// The spans, each allocated once and kept until the allocator is dropped.
     /// Words, not bytes, so that every block is word aligned; a `Vec`, not a
     /// `Box`, because moving a `Box` asserts that it is unique, which would
-    /// invalidate the block pointers taken from it (see chapter 02).
+    /// invalidate the block pointers taken from it (see the lesson's trap
+    /// "Why spans are `Vec<usize>`, not `Box<[u8]>`").
     spans: Vec<Vec<usize>>,
     allocs: u64,
     frees: u64,
@@ -205,14 +214,15 @@ pub enum ConfigError {
     },
     /// A class above [`MAX_CLASS_SIZE`]; leave such sizes to the global heap.
     ClassTooLarge {
-        /// The offending size.
+        /// The first such class, from the left.
         size: usize,
     },
 }
 // ANCHOR_END: errors
 
 impl SizeClassAllocator {
-    /// An allocator with Go's 66 size classes, from 8 bytes to 32 KiB.
+    /// An allocator with Go's 66 size classes, from 8 bytes to 32 KiB, each
+    /// with Go's own pages per span from the table.
     ///
     /// ```
     /// let heap = size_class_allocator::SizeClassAllocator::new();
@@ -228,7 +238,8 @@ impl SizeClassAllocator {
     /// An allocator with your own class table, in bytes, strictly increasing.
     ///
     /// Each class's span is the fewest whole pages that waste at most an
-    /// eighth of the span on the leftover tail (Go's rule). The tail is what
+    /// eighth of the span on the leftover tail (the core of Go's rule; Go's
+    /// own table, used by [`new`](Self::new), differs for some classes). The tail is what
     /// is left after as many blocks as fit, and blocks sit a whole number of
     /// words apart: a 1,638-byte class has blocks every 1,640 bytes.
     ///
@@ -239,8 +250,8 @@ impl SizeClassAllocator {
     /// ([`ZeroClass`](ConfigError::ZeroClass)); then, walking the table from
     /// the left, the first class that is not larger than the one just before
     /// it: [`Duplicate`](ConfigError::Duplicate) if equal,
-    /// [`Unsorted`](ConfigError::Unsorted) if smaller; last, a class above
-    /// [`MAX_CLASS_SIZE`] ([`ClassTooLarge`](ConfigError::ClassTooLarge)).
+    /// [`Unsorted`](ConfigError::Unsorted) if smaller; last, the first class
+    /// above [`MAX_CLASS_SIZE`] ([`ClassTooLarge`](ConfigError::ClassTooLarge)).
     /// So `[16, 64, 16]` is `Unsorted { index: 2 }`: its 16s are not neighbours.
     ///
     /// ```

@@ -68,7 +68,7 @@ pub struct StackAllocator {
     id: u64,
     /// Bumped by every full [`StackAllocator::reset`]: older markers are stale.
     generation: u64,
-    /// Successful allocations.
+    /// Successful allocations, zero-sized ones included.
     allocs: Cell<u64>,
     /// Allocations refused for lack of space.
     failed: Cell<u64>,
@@ -96,7 +96,7 @@ pub struct Marker {
 /// Counters describing an allocator's life so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StackStats {
-    /// Successful allocations.
+    /// Successful allocations, zero-sized ones included.
     pub allocs: u64,
     /// Allocations refused for lack of space.
     pub failed: u64,
@@ -294,7 +294,9 @@ impl StackAllocator {
 
     /// Moves `top` back to `offset`, counting the reset and the peak.
     fn release_to(&mut self, offset: usize) {
-        todo!("top is at `offset`; the peak and the count of resets are up to date")
+        todo!(
+            "the one step that every way of freeing shares: afterwards used() is `offset`, stats() counts one more reset, and its peak_used never falls below the bytes in use just before"
+        )
     }
     // ANCHOR_END: reset
 

@@ -24,8 +24,8 @@ fn the_buffer_is_the_only_heap_allocation() {
     let in_new = blocks() - before;
     assert_eq!(
         in_new, 1,
-        "with_capacity made {in_new} heap allocations; the buffer is one allocation, \
-         reserved once at its final size"
+        "with_capacity made {in_new} heap allocations; it promises exactly one, the \
+         buffer, and no allocation may be made and then thrown away on the way"
     );
 
     let after_new = blocks();

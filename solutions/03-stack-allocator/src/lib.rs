@@ -82,7 +82,7 @@ pub struct StackAllocator {
     id: u64,
     /// Bumped by every full [`StackAllocator::reset`]: older markers are stale.
     generation: u64,
-    /// Successful allocations.
+    /// Successful allocations, zero-sized ones included.
     allocs: Cell<u64>,
     /// Allocations refused for lack of space.
     failed: Cell<u64>,
@@ -110,7 +110,7 @@ pub struct Marker {
 /// Counters describing an allocator's life so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StackStats {
-    /// Successful allocations.
+    /// Successful allocations, zero-sized ones included.
     pub allocs: u64,
     /// Allocations refused for lack of space.
     pub failed: u64,

@@ -118,6 +118,16 @@ pub fn measured_at(root: &Path, group: &str, id: &str) -> Option<std::time::Syst
     fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
+/// When the latest run of `group` began, as its bench noted in
+/// `target/workbook/bench-runs/GROUP.start`.
+fn run_start(root: &Path, group: &str) -> Option<std::time::SystemTime> {
+    let path = root
+        .join("target/workbook/bench-runs")
+        .join(format!("{group}.start"));
+    let nanos: u64 = fs::read_to_string(path).ok()?.trim().parse().ok()?;
+    Some(std::time::UNIX_EPOCH + std::time::Duration::from_nanos(nanos))
+}
+
 /// The ids of `group` measured in its latest run (within half an hour of the
 /// newest figure), and those whose figures are older and are left out.
 pub fn latest_run(root: &Path, group: &str) -> (Vec<String>, Vec<String>) {
@@ -126,9 +136,14 @@ pub fn latest_run(root: &Path, group: &str) -> (Vec<String>, Vec<String>) {
     let Some(newest) = times.iter().flatten().max().copied() else {
         return (ids, Vec::new());
     };
+    // The bench notes when its latest run began; without that note, figures
+    // within half an hour of the newest count as one run.
+    let began = run_start(root, group)
+        .filter(|&start| start <= newest)
+        .unwrap_or_else(|| newest - SAME_RUN);
     let (mut current, mut stale) = (Vec::new(), Vec::new());
     for (id, time) in ids.into_iter().zip(times) {
-        let fresh = time.is_some_and(|t| newest.duration_since(t).unwrap_or_default() <= SAME_RUN);
+        let fresh = time.is_some_and(|t| t >= began);
         if fresh {
             current.push(id)
         } else {
@@ -382,6 +397,28 @@ mod tests {
         for id in ["`slab`", "`size_class_allocator`", "`bumpalo`"] {
             assert!(not_measured.contains(id), "{id} in {not_measured}");
         }
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_noted_run_start_decides_which_figures_belong_to_the_run() {
+        let root = std::env::temp_dir().join(format!("workbook-runstart-{}", std::process::id()));
+        let minutes = |n: u64| std::time::Duration::from_secs(60 * n);
+        measure(&root, "g", "earlier", 1.0, minutes(5));
+        measure(&root, "g", "latest", 2.0, minutes(1));
+        let began = std::time::SystemTime::now() - minutes(2);
+        let nanos = began
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let runs = root.join("target/workbook/bench-runs");
+        fs::create_dir_all(&runs).unwrap();
+        fs::write(runs.join("g.start"), nanos.to_string()).unwrap();
+        assert_eq!(
+            latest_run(&root, "g"),
+            (vec!["latest".to_owned()], vec!["earlier".to_owned()]),
+            "a figure from before the run began is not part of it, though it is recent"
+        );
         fs::remove_dir_all(&root).unwrap();
     }
 

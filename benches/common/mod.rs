@@ -23,8 +23,11 @@ pub struct Timed<'c> {
 }
 
 impl<'c> Timed<'c> {
-    /// A criterion group named `group`, with the workbook's warm-up and measurement times.
+    /// A criterion group named `group`, with the workbook's warm-up and
+    /// measurement times. Notes when this run began, so that
+    /// `cargo run -- bench-table` shows exactly the ids it measured.
     pub fn new(c: &'c mut Criterion, group: &str) -> Self {
+        mark_run_start(group);
         let mut group = c.benchmark_group(group);
         group
             .warm_up_time(Duration::from_secs(1))
@@ -42,6 +45,22 @@ impl Driver for Timed<'_> {
     fn run<R>(&mut self, id: &str, elements: u64, mut routine: impl FnMut() -> R) {
         self.group.throughput(Throughput::Elements(elements));
         self.group.bench_function(id, |b| b.iter(&mut routine));
+    }
+}
+
+/// Writes `target/workbook/bench-runs/GROUP.start`: when this run of the
+/// group began, in nanoseconds since the Unix epoch.
+fn mark_run_start(group: &str) {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+        std::path::PathBuf::from,
+    );
+    let dir = target.join("workbook/bench-runs");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let _ = std::fs::write(dir.join(format!("{group}.start")), now.to_string());
     }
 }
 

@@ -223,29 +223,55 @@ fn measure(
         progress(&format!(
             "timing {group} (solution and learner, in one run)"
         ));
-        let timed = cargo(root)
-            .args(["bench", "--features", "learner", "--bench", &group, "--"])
-            .args(["--warm-up-time", "1", "--measurement-time"])
-            .arg(options.measurement.as_secs().max(1).to_string())
-            .arg(&filter)
+        // Build first, with no limit; then run under one, so a learner's
+        // loop that never ends stops the bench instead of the grading.
+        let built = cargo(root)
+            .args(["bench", "--no-run", "--features", "learner"])
+            .args(["--bench", &group, "--bench", "alloc_counts"])
             .output()?;
+        anyhow::ensure!(
+            built.status.success(),
+            "the benches do not build with the learner's crates:\n{}",
+            last_lines(&String::from_utf8_lossy(&built.stderr), 15)
+        );
+        let timed_rows = 2 * ids.len() as u32;
+        let limit =
+            (Duration::from_secs(1) + options.measurement) * timed_rows * 3 + options.time_limit;
+        let timed = testrun::output_within(
+            cargo(root)
+                .args(["bench", "--features", "learner", "--bench", &group, "--"])
+                .args(["--warm-up-time", "1", "--measurement-time"])
+                .arg(options.measurement.as_secs().max(1).to_string())
+                .arg(&filter),
+            limit,
+        )?
+        .with_context(|| {
+            format!(
+                "`cargo bench --bench {group}` ran past {} s and was stopped: does a learner's \
+                 operation never return?",
+                limit.as_secs()
+            )
+        })?;
         anyhow::ensure!(
             timed.status.success(),
             "`cargo bench --features learner --bench {group}` failed:\n{}",
             last_lines(&String::from_utf8_lossy(&timed.stderr), 15)
         );
         progress(&format!("counting allocations in {group}"));
-        let counted = cargo(root)
-            .args([
-                "bench",
-                "--features",
-                "learner",
-                "--bench",
-                "alloc_counts",
-                "--",
-            ])
-            .arg(&group)
-            .output()?;
+        let counted = testrun::output_within(
+            cargo(root)
+                .args([
+                    "bench",
+                    "--features",
+                    "learner",
+                    "--bench",
+                    "alloc_counts",
+                    "--",
+                ])
+                .arg(&group),
+            options.time_limit,
+        )?
+        .context("counting allocations ran past the time limit and was stopped")?;
         anyhow::ensure!(
             counted.status.success(),
             "`cargo bench --bench alloc_counts` failed:\n{}",

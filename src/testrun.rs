@@ -390,6 +390,61 @@ fn run_limited(
     })
 }
 
+/// Runs `command` to the end and returns its output, or stops it and
+/// returns `None` when it runs past `limit`. Its output is read while it
+/// runs, so a chatty process cannot block on a full pipe.
+///
+/// # Errors
+/// When the command cannot be started.
+pub fn output_within(
+    command: &mut Command,
+    limit: Duration,
+) -> std::io::Result<Option<std::process::Output>> {
+    // Its own process group, so that stopping it stops what it started too
+    // (cargo runs the bench binary as a child of its own).
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(command, 0);
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let read_all = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = child.stdout.take().map(|p| read_all(Box::new(p)));
+    let stderr = child.stderr.take().map(|p| read_all(Box::new(p)));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if started.elapsed() >= limit {
+            #[cfg(unix)]
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let join = |h: Option<std::thread::JoinHandle<Vec<u8>>>| {
+        h.and_then(|h| h.join().ok()).unwrap_or_default()
+    };
+    let (stdout, stderr) = (join(stdout), join(stderr));
+    Ok(status.map(|status| std::process::Output {
+        status,
+        stdout,
+        stderr,
+    }))
+}
+
 /// The names of a test binary's tests (`--list`).
 fn list_tests(binary: &TestBinary) -> Vec<String> {
     Command::new(&binary.executable)
@@ -799,6 +854,29 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out
                 .unwrap()
                 .contains("ended in `beta`")
         );
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_command_past_its_limit_is_stopped_with_what_it_started() {
+        let started = Instant::now();
+        let output = output_within(
+            Command::new("sh").args(["-c", "sleep 30 & sleep 30"]),
+            Duration::from_millis(300),
+        )
+        .unwrap();
+        assert!(output.is_none(), "the command is reported as stopped");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the output pipes closed: the grandchild was stopped too"
+        );
+        let output = output_within(
+            Command::new("sh").args(["-c", "echo hi"]),
+            Duration::from_secs(30),
+        )
+        .unwrap()
+        .expect("a quick command finishes");
+        assert_eq!(output.stdout, b"hi\n");
     }
 
     #[test]

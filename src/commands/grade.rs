@@ -119,8 +119,9 @@ pub fn grade(
     println!(
         "{}",
         style.dim(&format!(
-            "wrote {} and summary.csv; each chapter's full report is in the table's rows",
-            out.join("summary.md").display()
+            "wrote {} and {}",
+            out.join("summary.md").display(),
+            out.join("summary.csv").display()
         ))
     );
     Ok(true)

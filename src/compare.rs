@@ -69,11 +69,30 @@ impl Tests {
             return "does not build".to_owned();
         }
         let mut text = format!("{} of {}", self.passed, self.total);
+        let binaries = |n: usize| {
+            if n == 1 {
+                "test binary"
+            } else {
+                "test binaries"
+            }
+        };
         if self.timed_out > 0 {
-            write!(text, ", {} binary timed out", self.timed_out).ok();
+            write!(
+                text,
+                ", {} {} timed out",
+                self.timed_out,
+                binaries(self.timed_out)
+            )
+            .ok();
         }
         if self.crashed > 0 {
-            write!(text, ", {} binary crashed", self.crashed).ok();
+            write!(
+                text,
+                ", {} {} crashed",
+                self.crashed,
+                binaries(self.crashed)
+            )
+            .ok();
         }
         text
     }

@@ -254,6 +254,71 @@ fn includes(text: &str) -> Vec<String> {
     found
 }
 
+/// The page at `page` with every `{{#include …}}` replaced by what mdBook
+/// would put there (a whole file, an anchor's lines without `ANCHOR` lines, or
+/// a line range), for a reader who gets the page as text.
+///
+/// # Errors
+/// When an include does not resolve.
+pub fn expand_includes(page: &Path) -> Result<String, String> {
+    let text = fs::read_to_string(page).map_err(|e| format!("{}: {e}", page.display()))?;
+    let dir = page.parent().unwrap_or(Path::new("."));
+    let mut out = String::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("{{#include ") {
+        let end = rest[start..]
+            .find("}}")
+            .map(|e| start + e)
+            .ok_or_else(|| format!("{}: an include never closes", page.display()))?;
+        out.push_str(&rest[..start]);
+        let argument = rest[start + "{{#include ".len()..end].trim();
+        resolve_include(dir, argument)?;
+        out.push_str(&included_text(dir, argument)?);
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// What one include argument, already checked, puts on the page.
+fn included_text(page_dir: &Path, argument: &str) -> Result<String, String> {
+    let mut parts = argument.split(':');
+    let path = parts.next().unwrap_or_default();
+    let selector: Vec<&str> = parts.collect();
+    let text = fs::read_to_string(page_dir.join(path)).map_err(|e| format!("{path}: {e}"))?;
+    let lines: Vec<&str> = text.lines().collect();
+    let is_marker = |line: &str| {
+        let bare = line.trim_start().trim_start_matches("//").trim();
+        bare.starts_with("ANCHOR:") || bare.starts_with("ANCHOR_END:")
+    };
+    let chosen: Vec<&str> = match selector.as_slice() {
+        [] => lines,
+        [anchor] if anchor.parse::<usize>().is_err() => {
+            let bare = |l: &&str| l.trim_start().trim_start_matches("//").trim().to_owned();
+            let start = lines
+                .iter()
+                .position(|l| bare(l) == format!("ANCHOR: {anchor}"))
+                .unwrap_or(0);
+            let end = lines
+                .iter()
+                .position(|l| bare(l) == format!("ANCHOR_END: {anchor}"))
+                .unwrap_or(lines.len());
+            lines[start + 1..end].to_vec()
+        }
+        range => {
+            let number = |i: usize| range.get(i).and_then(|n| n.parse::<usize>().ok());
+            let first = number(0).unwrap_or(1).max(1);
+            let last = number(1).unwrap_or(lines.len()).min(lines.len());
+            lines[first - 1..last].to_vec()
+        }
+    };
+    Ok(chosen
+        .into_iter()
+        .filter(|l| !is_marker(l))
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
 /// Checks one include argument: `path`, `path:anchor`, `path:start:end`, `path:start:`.
 fn resolve_include(page_dir: &Path, argument: &str) -> Result<(), String> {
     let mut parts = argument.split(':');
@@ -392,6 +457,29 @@ mod tests {
     fn public_lines_ignore_private_items_and_indentation() {
         let source = "pub struct A {\n    pub x: u8,\n    y: u8,\n}\nfn hidden() {}\n";
         assert_eq!(public_lines(source), ["pub struct A {", "pub x: u8,"]);
+    }
+
+    #[test]
+    fn includes_expand_to_what_mdbook_shows() {
+        let dir = std::env::temp_dir().join(format!("workbook-expand-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(
+            dir.join("f.rs"),
+            "// ANCHOR: outer\nfn a() {}\n// ANCHOR: inner\nfn b() {}\n// ANCHOR_END: inner\n// ANCHOR_END: outer\n",
+        )
+        .unwrap();
+        fs::write(
+            dir.join("page.md"),
+            "A {{#include f.rs:outer}} B {{#include f.rs:2:2}} C",
+        )
+        .unwrap();
+        assert_eq!(
+            expand_includes(&dir.join("page.md")).unwrap(),
+            "A fn a() {}\nfn b() {} B fn a() {} C"
+        );
+        fs::write(dir.join("bad.md"), "{{#include f.rs:nowhere}}").unwrap();
+        assert!(expand_includes(&dir.join("bad.md")).is_err());
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

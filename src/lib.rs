@@ -8,6 +8,7 @@
 //! - [`integrity`]: the static checks of `cargo run -- verify` (shared tests,
 //!   matching public APIs, book includes that resolve);
 //! - [`profiles`]: a dhat heap profile of a report, a flamegraph of a bench id;
+//! - [`scratch`]: copies of the workbook for grading and learner checks;
 //! - [`stubs`]: generates each exercise from its solution;
 //! - [`benchtable`]: turns criterion's measurements into the book's tables;
 //! - [`instructions`]: counts instructions with valgrind, for what time cannot settle;
@@ -20,6 +21,7 @@ pub mod compare;
 pub mod instructions;
 pub mod integrity;
 pub mod profiles;
+pub mod scratch;
 pub mod stubs;
 pub mod testrun;
 pub mod ui;

@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use commands::{book, check, compare, grade, hint, measured, profile, status, stub, verify, watch};
+use commands::{
+    book, check, compare, grade, hint, learner_copy, measured, profile, status, stub, verify, watch,
+};
 use workbook::chapters::{CHAPTERS, Chapter};
 use workbook::ui::Style;
 use workbook::workspace_root;
@@ -78,6 +80,14 @@ enum Command {
         /// The longest one test binary may run before it counts as timed out, in seconds
         #[arg(long, default_value_t = 60)]
         time_limit: u64,
+    },
+    /// Maintainers: a copy of the workbook for a learner check, with every
+    /// solution stubbed out and chapter NN's lesson expanded into DEST/LESSON.md
+    LearnerCopy {
+        /// The chapter number, e.g. 01
+        chapter: String,
+        /// Where to write the copy (replaced if it exists)
+        dest: std::path::PathBuf,
     },
     /// Maintainers: a dhat heap profile of chapter NN's report workload, for DHAT's viewer
     HeapProfile {
@@ -148,6 +158,9 @@ fn main() -> ExitCode {
             seconds,
             time_limit,
         }) => grade::grade(&root, style, &paths, miri, seconds, time_limit),
+        Some(Command::LearnerCopy { chapter, dest }) => {
+            chapter_arg(&chapter).and_then(|c| learner_copy::learner_copy(&root, style, c, &dest))
+        }
         Some(Command::HeapProfile { chapter }) => {
             chapter_arg(&chapter).and_then(|c| profile::heap_profile(&root, style, c))
         }

@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use workbook::chapters::{CHAPTERS, Chapter};
 use workbook::compare::{self, Options, Report};
-use workbook::stubs;
 use workbook::ui::Style;
+use workbook::{scratch, stubs};
 
 /// One learner's checkout, or their `exercises/` folder.
 struct Learner {
@@ -98,7 +98,7 @@ pub fn grade(
             reset_exercises(root, &scratch)?;
             let dest = scratch.join(chapter.exercise_dir()).join("src");
             fs::remove_dir_all(&dest)?;
-            copy_dir(&src, &dest)?;
+            scratch::copy_dir(&src, &dest)?;
             let report = compare::compare(&scratch, chapter, options, &mut |step| {
                 style.progress(
                     0,
@@ -209,28 +209,10 @@ fn summary(results: &[(String, &Chapter, Option<Report>)]) -> (String, String) {
     (md, csv)
 }
 
-/// Copies the workbook's sources (not `target/`, `.git` or the built book)
-/// to `scratch`, whose `target/` is shared between gradings so dependencies
-/// build once.
+/// Copies the workbook to `scratch`, whose `target/` is shared between
+/// gradings so dependencies build once.
 fn copy_workbook(root: &Path, scratch: &Path) -> Result<()> {
-    if scratch.exists() {
-        fs::remove_dir_all(scratch)?;
-    }
-    fs::create_dir_all(scratch)?;
-    for entry in fs::read_dir(root)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if matches!(name.as_ref(), "target" | ".git") || name.starts_with("mutants.out") {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            copy_dir(&path, &scratch.join(&*name))?;
-        } else {
-            fs::copy(&path, scratch.join(&*name))?;
-        }
-    }
+    scratch::copy_workbook(root, scratch)?;
     let shared = root.join("target/workbook/grade-target");
     fs::create_dir_all(&shared)?;
     #[cfg(unix)]
@@ -250,24 +232,6 @@ fn reset_exercises(root: &Path, scratch: &Path) -> Result<()> {
             src.join("lib.rs"),
             stubs::exercise_for(root, &chapter.dir_name())?,
         )?;
-    }
-    Ok(())
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    fs::create_dir_all(to)?;
-    for entry in fs::read_dir(from)? {
-        let entry = entry?;
-        let path = entry.path();
-        let name = entry.file_name();
-        if name == "target" || name == "build" && from.ends_with("book") {
-            continue;
-        }
-        if path.is_dir() {
-            copy_dir(&path, &to.join(&name))?;
-        } else {
-            fs::copy(&path, to.join(&name))?;
-        }
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod check;
 pub mod compare;
 pub mod grade;
 pub mod hint;
+pub mod learner_copy;
 pub mod measured;
 pub mod profile;
 pub mod status;

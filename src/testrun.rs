@@ -339,39 +339,18 @@ fn run_limited(
     limit: Duration,
     args: &[&str],
 ) -> std::io::Result<BinaryOutput> {
-    let mut child = Command::new(&binary.executable)
-        .current_dir(&binary.package_dir)
-        .args(["--color", "never"])
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let read_all = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
-        })
-    };
-    let stdout = child.stdout.take().map(|p| read_all(Box::new(p)));
-    let stderr = child.stderr.take().map(|p| read_all(Box::new(p)));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break if status.success() || status.code() == Some(101) {
-                Ended::Exited
-            } else {
-                Ended::Failed(describe_exit(status))
-            };
-        }
-        if started.elapsed() >= limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break Ended::TimedOut(limit);
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    let ran = run_within(
+        Command::new(&binary.executable)
+            .current_dir(&binary.package_dir)
+            .args(["--color", "never"])
+            .args(args)
+            .env("RUST_BACKTRACE", "0"),
+        limit,
+    )?;
+    let status = match ran.status {
+        None => Ended::TimedOut(limit),
+        Some(status) if status.success() || status.code() == Some(101) => Ended::Exited,
+        Some(status) => Ended::Failed(describe_exit(status)),
     };
     // The list of tests is needed only to name those that never reported.
     let listed = if status == Ended::Exited {
@@ -379,12 +358,9 @@ fn run_limited(
     } else {
         list_tests(binary)
     };
-    let join = |h: Option<std::thread::JoinHandle<String>>| {
-        h.and_then(|h| h.join().ok()).unwrap_or_default()
-    };
     Ok(BinaryOutput {
-        stdout: join(stdout),
-        stderr: join(stderr),
+        stdout: String::from_utf8_lossy(&ran.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&ran.stderr).into_owned(),
         status,
         listed,
     })
@@ -400,6 +376,25 @@ pub fn output_within(
     command: &mut Command,
     limit: Duration,
 ) -> std::io::Result<Option<std::process::Output>> {
+    let ran = run_within(command, limit)?;
+    Ok(ran.status.map(|status| std::process::Output {
+        status,
+        stdout: ran.stdout,
+        stderr: ran.stderr,
+    }))
+}
+
+/// What a process printed before it ended or was stopped.
+struct Ran {
+    /// How it ended; `None` when it was stopped at the limit.
+    status: Option<std::process::ExitStatus>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+/// Runs `command` in a process group of its own, stopping the whole group
+/// when it runs past `limit`, and keeps what it printed either way.
+fn run_within(command: &mut Command, limit: Duration) -> std::io::Result<Ran> {
     // Its own process group, so that stopping it stops what it started too
     // (cargo runs the bench binary as a child of its own).
     #[cfg(unix)]
@@ -432,17 +427,16 @@ pub fn output_within(
             let _ = child.wait();
             break None;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(10));
     };
     let join = |h: Option<std::thread::JoinHandle<Vec<u8>>>| {
         h.and_then(|h| h.join().ok()).unwrap_or_default()
     };
-    let (stdout, stderr) = (join(stdout), join(stderr));
-    Ok(status.map(|status| std::process::Output {
+    Ok(Ran {
         status,
-        stdout,
-        stderr,
-    }))
+        stdout: join(stdout),
+        stderr: join(stderr),
+    })
 }
 
 /// The names of a test binary's tests (`--list`).

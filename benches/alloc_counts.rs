@@ -106,7 +106,7 @@ fn main() -> std::io::Result<()> {
         ("custom_allocators", |d| custom_allocators::rows(d)),
         ("size_class_lookup", |d| size_class_lookup::rows(d)),
     ];
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/workbook/allocs");
+    let out = common::workbook_dir().join("allocs");
     std::fs::create_dir_all(&out)?;
     for (group, rows) in groups {
         if !wanted.is_empty() && !wanted.iter().any(|w| w == group) {

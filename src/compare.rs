@@ -4,12 +4,12 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 
 use crate::benchtable::{self, per_op};
+use crate::cargo;
 use crate::chapters::Chapter;
 use crate::testrun::{self, TestRun};
 
@@ -144,12 +144,6 @@ pub struct Report {
     pub bench_note: Option<String>,
     /// The chapter's bench rows.
     pub rows: Vec<Row>,
-}
-
-fn cargo(root: &Path) -> Command {
-    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    command.current_dir(root).env("CARGO_TERM_COLOR", "never");
-    command
 }
 
 /// Compares the learner's crate of `chapter` with its solution, in the

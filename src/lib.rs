@@ -33,6 +33,15 @@ pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A `cargo` command run in the workspace at `root`, without colour: the
+/// cargo that runs the runner, when there is one.
+pub fn cargo(root: &Path) -> std::process::Command {
+    let mut command =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(root).env("CARGO_TERM_COLOR", "never");
+    command
+}
+
 /// The files directly in `dir` whose extension is `extension`, sorted; none
 /// when `dir` cannot be read.
 pub fn files_with_extension(dir: &Path, extension: &str) -> Vec<PathBuf> {

@@ -9,13 +9,8 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail, ensure};
 
+use crate::cargo;
 use crate::chapters::Chapter;
-
-fn cargo(root: &Path) -> Command {
-    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    command.current_dir(root).env("CARGO_TERM_COLOR", "never");
-    command
-}
 
 /// The chapter's report test: `tests/report_NN_*.rs`, by its target name.
 fn report_test(root: &Path, chapter: &Chapter) -> Result<String> {

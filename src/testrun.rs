@@ -182,10 +182,6 @@ impl Default for Options {
     }
 }
 
-fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-}
-
 /// Runs `package`'s tests in the workspace at `root` with the default
 /// [`Options`]: every test binary, each under a 60-second limit.
 ///
@@ -201,8 +197,7 @@ pub fn run(root: &Path, package: &str) -> std::io::Result<TestRun> {
 /// # Errors
 /// As [`run`].
 pub fn run_with(root: &Path, package: &str, options: Options) -> std::io::Result<TestRun> {
-    let build = cargo()
-        .current_dir(root)
+    let build = crate::cargo(root)
         .args(["test", "--package", package, "--no-run", "--color", "never"])
         .args(["--message-format", "json-render-diagnostics"])
         .env("CARGO_TERM_COLOR", "never")
@@ -235,8 +230,7 @@ pub fn run_with(root: &Path, package: &str, options: Options) -> std::io::Result
         run.absorb(result);
     }
     if options.doc_tests {
-        let doc = cargo()
-            .current_dir(root)
+        let doc = crate::cargo(root)
             .args(["test", "--package", package, "--doc", "--color", "never"])
             .env("CARGO_TERM_COLOR", "never")
             .env("RUST_BACKTRACE", "0")

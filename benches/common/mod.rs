@@ -48,14 +48,21 @@ impl Driver for Timed<'_> {
     }
 }
 
+/// `target/workbook/`, where the benches leave what the runner reads
+/// (`$CARGO_TARGET_DIR/workbook/` when that is set).
+pub fn workbook_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(
+            || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+            std::path::PathBuf::from,
+        )
+        .join("workbook")
+}
+
 /// Writes `target/workbook/bench-runs/GROUP.start`: when this run of the
 /// group began, in nanoseconds since the Unix epoch.
 fn mark_run_start(group: &str) {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
-        std::path::PathBuf::from,
-    );
-    let dir = target.join("workbook/bench-runs");
+    let dir = workbook_dir().join("bench-runs");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());

@@ -20,7 +20,6 @@ impl Progress {
         let total = run.total();
         match run.passed() {
             _ if run.build_error.is_some() || total == 0 => Self::DoesNotBuild,
-            passed if passed == total && !run.crashes.is_empty() => Self::Started { passed, total },
             0 => Self::NotStarted { total },
             passed if passed == total => Self::Done { total },
             passed => Self::Started { passed, total },
@@ -97,8 +96,8 @@ pub fn status(root: &Path, style: Style) -> Result<bool> {
         None => {
             println!("{}", style.good("Every chapter is done. Well done!"));
             println!(
-                "  Compare your pools with the solutions: {}",
-                style.bold("cargo bench --features learner")
+                "  Measure your pools beside the solutions, one chapter at a time: {}",
+                style.bold("cargo run -- compare NN")
             );
         }
     }

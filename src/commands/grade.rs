@@ -2,6 +2,7 @@
 //! with the solutions, in a scratch copy of the workbook, summed up in one
 //! Markdown table and one CSV file.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -53,12 +54,11 @@ impl Learner {
     /// The chapter's `src/` in the learner's folder, when they have filled in
     /// at least one `todo!()` (a checkout made before the workbook last
     /// changed still counts as untouched if every body is a `todo!()`).
-    fn touched_src(&self, root: &Path, chapter: &Chapter) -> Option<PathBuf> {
+    fn touched_src(&self, chapter: &Chapter, pristine: &str) -> Option<PathBuf> {
         let src = self.exercises.join(chapter.dir_name()).join("src");
         let theirs = fs::read_to_string(src.join("lib.rs")).ok()?;
-        let pristine = stubs::exercise_for(root, &chapter.dir_name()).ok()?;
         let todos = |text: &str| text.matches("todo!(").count();
-        (theirs != pristine && todos(&theirs) < todos(&pristine)).then_some(src)
+        (theirs != pristine && todos(&theirs) < todos(pristine)).then_some(src)
     }
 }
 
@@ -82,6 +82,7 @@ pub fn grade(
         style.bold(&format!("Grading {} learner(s)", learners.len()))
     );
     copy_workbook(root, &scratch)?;
+    let pristine = pristine_exercises(root)?;
     let options = Options {
         miri,
         measurement: Duration::from_secs(seconds),
@@ -90,12 +91,12 @@ pub fn grade(
     let mut results: Vec<(String, &Chapter, Option<Report>)> = Vec::new();
     for learner in &learners {
         for chapter in CHAPTERS {
-            let Some(src) = learner.touched_src(root, chapter) else {
+            let Some(src) = learner.touched_src(chapter, &pristine[chapter.number]) else {
                 results.push((learner.name.clone(), chapter, None));
                 continue;
             };
             println!("  {} chapter {}", learner.name, chapter.number);
-            reset_exercises(root, &scratch)?;
+            reset_exercises(&scratch, &pristine)?;
             let dest = scratch.join(chapter.exercise_dir()).join("src");
             fs::remove_dir_all(&dest)?;
             scratch::copy_dir(&src, &dest)?;
@@ -111,7 +112,7 @@ pub fn grade(
             results.push((learner.name.clone(), chapter, Some(report)));
         }
     }
-    reset_exercises(root, &scratch)?;
+    reset_exercises(&scratch, &pristine)?;
     let (markdown, csv) = summary(&results);
     fs::write(out.join("summary.md"), &markdown)?;
     fs::write(out.join("summary.csv"), &csv)?;
@@ -220,18 +221,23 @@ fn copy_workbook(root: &Path, scratch: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Every chapter's exercise as generated from its solution, by number.
+fn pristine_exercises(root: &Path) -> Result<BTreeMap<&'static str, String>> {
+    CHAPTERS
+        .iter()
+        .map(|c| Ok((c.number, stubs::exercise_for(root, &c.dir_name())?)))
+        .collect()
+}
+
 /// Puts every exercise of the scratch copy back to its generated stub.
-fn reset_exercises(root: &Path, scratch: &Path) -> Result<()> {
+fn reset_exercises(scratch: &Path, pristine: &BTreeMap<&'static str, String>) -> Result<()> {
     for chapter in CHAPTERS {
         let src = scratch.join(chapter.exercise_dir()).join("src");
         if src.exists() {
             fs::remove_dir_all(&src)?;
         }
         fs::create_dir_all(&src)?;
-        fs::write(
-            src.join("lib.rs"),
-            stubs::exercise_for(root, &chapter.dir_name())?,
-        )?;
+        fs::write(src.join("lib.rs"), &pristine[chapter.number])?;
     }
     Ok(())
 }

@@ -162,10 +162,7 @@ fn a_burst_of_packets_into_a_fixed_size_pool() {
     .unwrap();
 
     // The book includes the report without insta's header (`verify` checks the line).
-
     insta::with_settings!({ omit_expression => true }, {
-
         insta::assert_snapshot!("bursts", report);
-
     });
 }

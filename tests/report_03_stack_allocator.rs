@@ -181,10 +181,7 @@ fn a_frame_loop_on_a_stack_allocator() {
     writeln!(report, "a Box per value     {box_heap:>5}").unwrap();
 
     // The book includes the report without insta's header (`verify` checks the line).
-
     insta::with_settings!({ omit_expression => true }, {
-
         insta::assert_snapshot!("frames", report);
-
     });
 }

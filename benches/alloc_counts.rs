@@ -20,6 +20,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 #[path = "custom_allocators.rs"]
 #[allow(dead_code)]
 mod custom_allocators;
+#[path = "pool_allocator.rs"]
+#[allow(dead_code)]
+mod pool_allocator;
 #[path = "size_class_lookup.rs"]
 #[allow(dead_code)]
 mod size_class_lookup;
@@ -102,9 +105,10 @@ fn main() -> std::io::Result<()> {
         .filter(|a| !a.starts_with('-'))
         .collect();
     type Rows = fn(&mut Counted);
-    let groups: [(&str, Rows); 2] = [
+    let groups: [(&str, Rows); 3] = [
         ("custom_allocators", |d| custom_allocators::rows(d)),
         ("size_class_lookup", |d| size_class_lookup::rows(d)),
+        ("pool_allocator", |d| pool_allocator::rows(d)),
     ];
     let out = common::workbook_dir().join("allocs");
     std::fs::create_dir_all(&out)?;

@@ -286,7 +286,13 @@ pub fn render(root: &Path, group: &str) -> Result<String> {
             let speedup = median_ns(root, group, c.baseline)? / median_ns(root, group, c.id)?;
             let (bar, met) = match c.min_speedup {
                 Some(bar) => (
-                    format!("≥ {bar}×"),
+                    // Two decimals at most: a bar of 1/0.7 reads "≥ 1.43×".
+                    format!(
+                        "≥ {}×",
+                        format!("{bar:.2}")
+                            .trim_end_matches('0')
+                            .trim_end_matches('.')
+                    ),
                     if speedup >= bar { "yes" } else { "**no**" },
                 ),
                 None => ("—".to_owned(), "—"),

@@ -119,6 +119,47 @@ pub const CHAPTERS: &[Chapter] = &[
         solution_rows: &[("custom_allocators", "stack_allocator")],
         learner_rows: &[("custom_allocators", "stack_allocator")],
     },
+    Chapter {
+        number: "04",
+        slug: "pool-allocator",
+        title: "PoolAllocator",
+        comparisons: &[
+            Comparison {
+                group: "pool_allocator",
+                id: "pool_allocator",
+                baseline: "mutex_vec",
+                min_speedup: Some(1.5),
+            },
+            Comparison {
+                group: "pool_allocator",
+                id: "pool_allocator",
+                baseline: "object_pool",
+                // "Faster than object-pool": a speed-up of at least 1.
+                min_speedup: Some(1.0),
+            },
+            Comparison {
+                group: "pool_allocator",
+                id: "pool_allocator",
+                baseline: "allocate",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "pool_allocator",
+                id: "pool_allocator_2_threads",
+                baseline: "pool_allocator",
+                // Time per operation with 2 threads at most 0.7x one thread's.
+                min_speedup: Some(1.0 / 0.7),
+            },
+        ],
+        solution_rows: &[
+            ("pool_allocator", "pool_allocator"),
+            ("pool_allocator", "pool_allocator_2_threads"),
+        ],
+        learner_rows: &[
+            ("pool_allocator", "pool_allocator"),
+            ("pool_allocator", "pool_allocator_2_threads"),
+        ],
+    },
 ];
 
 impl Chapter {

@@ -98,3 +98,53 @@ pub fn ready<T>(id: &str, try_out: impl FnOnce() -> T + std::panic::UnwindSafe) 
         }
     }
 }
+
+/// Runs one row on `threads` threads at once, as Go's `b.RunParallel` does:
+/// each call of the timed routine has every thread perform `per_thread`
+/// operations, so the figure per operation is wall time / all operations.
+///
+/// The helper threads live for the whole row (started once, woken by a
+/// barrier for every call), so a pool's per-thread caches stay warm between
+/// calls, and thread start-up is never timed. The calling thread is one of
+/// the `threads`.
+pub fn run_threaded<D: Driver>(
+    d: &mut D,
+    id: &str,
+    threads: usize,
+    per_thread: u64,
+    operation: impl Fn() + Sync,
+) {
+    use std::sync::Barrier;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let threads = threads.max(1);
+    let start = Barrier::new(threads);
+    let done = Barrier::new(threads);
+    let stop = AtomicBool::new(false);
+    let share = || {
+        for _ in 0..per_thread {
+            operation();
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(|| {
+                loop {
+                    start.wait();
+                    if stop.load(Ordering::Acquire) {
+                        break;
+                    }
+                    share();
+                    done.wait();
+                }
+            });
+        }
+        d.run(id, threads as u64 * per_thread, || {
+            start.wait();
+            share();
+            done.wait();
+        });
+        stop.store(true, Ordering::Release);
+        start.wait();
+    });
+}

@@ -12,13 +12,15 @@
 //! data layout (a `Shard` per thread with one object lent in place and two
 //! lists behind a lock of its own, the states of the slot, the counters), the
 //! thread slots and the directory that finds a thread's shard (`local`,
-//! `shard`, `shards`), small helpers (`bump`, `lock`, `try_lock`, `OnUnwind`),
-//! and every signature with its contract. Yours to write: every body that
-//! says `todo!()`, with a `// SAFETY:` comment on each `unsafe` block. Read
-//! the states' comments twice: they say who may touch a slot, and when.
+//! `shard`, `shards`), the empty pool (`with`), the lists' own methods (`len`,
+//! `pop`, `push`), small helpers (`count`, `bump`, `lock`, `try_lock`,
+//! `OnUnwind`), and every signature with its contract. Yours to write: every
+//! body that says `todo!()`, with a `// SAFETY:` comment on each `unsafe`
+//! block. Read the states' comments twice: they say who may touch a slot, and
+//! when.
 //!
-//! Where to start: `ConfigError`'s `Display`, the builder and `with`, `Lists`,
-//! `count` and `stats`. Then one thread: `get` and `get_slow`, `Deref` and
+//! Where to start: `ConfigError`'s `Display`, the builder, `hit_rate` and
+//! `stats`. Then one thread: `get` and `get_slow`, `Deref` and
 //! `DerefMut`, `Drop`, `return_in_place`, `hand_back`, `keep`, `take_share`
 //! and `reserve`, `put`, `into_inner`. Then other threads: `steal`,
 //! `take_slot`, `spill`. Then `age` (with `age_slot`) and `clear`. The
@@ -252,9 +254,14 @@ impl<T: Send> PoolAllocator<T> {
 
     /// The pool, empty, with everything given.
     fn with(factory: Factory<T>, reset: Option<Reset<T>>, max_idle: usize) -> Self {
-        todo!(
-            "an empty pool: no shard made yet, every place of max_idle still in the budget, every counter 0"
-        )
+        Self {
+            factory,
+            reset,
+            max_idle,
+            budget: AtomicUsize::new(max_idle),
+            buckets: [const { OnceLock::new() }; BUCKETS],
+            homeless: Counters::default(),
+        }
     }
 
     // ANCHOR: get
@@ -413,9 +420,12 @@ impl<T: Send> PoolAllocator<T> {
     /// Adds one to a counter of `home`, or to the shared one without a home.
     #[inline]
     fn count(&self, home: Option<&Shard<T>>, which: impl Fn(&Counters) -> &AtomicU64) {
-        todo!(
-            "one more in the `which` counter of `home` (a plain load and store: only home's thread writes it), or of the shared counters without a home"
-        )
+        match home {
+            Some(home) => bump(which(&home.counters)),
+            None => {
+                which(&self.homeless).fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 }
 
@@ -526,19 +536,22 @@ impl<T> Shard<T> {
 
 impl<T> Lists<T> {
     fn len(&self) -> usize {
-        todo!("fresh and victims together")
+        self.fresh.len() + self.victims.len()
     }
 
     /// The newest idle object, victims last.
     fn pop(&mut self) -> Option<T> {
-        todo!("the newest fresh object, else a victim")
+        self.fresh.pop().or_else(|| self.victims.pop())
     }
 
     /// Keeps `value` if there is room; returns it if not.
     fn push(&mut self, value: T) -> Result<(), T> {
-        todo!(
-            "`value` is kept in fresh when fresh and victims together are below room; otherwise it comes back as Err"
-        )
+        if self.len() < self.room {
+            self.fresh.push(value);
+            Ok(())
+        } else {
+            Err(value)
+        }
     }
 }
 

@@ -864,6 +864,36 @@ fn give_back(guard: Pooled<'_, Tracked>) {
     drop(guard);
 }
 
+/// Rounds of the owner-against-thief race; Miri runs far fewer.
+const ROUNDS: usize = if cfg!(miri) { 100 } else { 50_000 };
+
+#[test]
+fn the_owner_and_a_thief_never_both_win_one_idle_object() {
+    within(120, "the owner-against-thief race", || {
+        let (pool, _census) = tracked_pool();
+        let thief_is_done = AtomicBool::new(false);
+        thread::scope(|s| {
+            // The owner hands its object back to its slot and gets it again, over
+            // and over; the thief, which never hands anything back, has nothing
+            // of its own, so every get it makes tries to take the owner's idle
+            // object. Each time exactly one of them may win it.
+            s.spawn(|| {
+                while !thief_is_done.load(Ordering::SeqCst) {
+                    give_back(take(&pool));
+                }
+            });
+            s.spawn(|| {
+                for _ in 0..ROUNDS {
+                    let stolen = take(&pool).into_inner();
+                    stolen.held.store(false, Ordering::SeqCst);
+                }
+                thief_is_done.store(true, Ordering::SeqCst);
+            });
+        });
+        assert_consistent(pool.stats(), "after the race");
+    });
+}
+
 #[test]
 fn two_threads_hammering_the_pool_lose_no_object_and_lend_none_twice() {
     within(120, "the two-thread stress test", || {

@@ -6,7 +6,9 @@
 //! instead. The `_2_threads` ids run the same operation on two threads at
 //! once, each doing half of every batch, and report wall time / all
 //! operations, as Go's `b.RunParallel` does: a design that scales shows about
-//! half its one-thread figure. `cargo bench --features learner` adds the
+//! half its one-thread figure. `compare_and_swap` times only the claim and
+//! release of a slot's state, the floor of the pool's fast path.
+//! `cargo bench --features learner` adds the
 //! learner's crate as `learner/…`.
 //!
 //! The rows are written once, in [`rows`]: criterion times them here, and
@@ -14,6 +16,7 @@
 
 use std::hint::black_box;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use object_pool::Pool;
@@ -31,10 +34,18 @@ const BATCH: u64 = if cfg!(miri) { 100 } else { 100_000 };
 const THREADS: usize = 2;
 /// Objects the lock-based pools start with: one per thread is all they use.
 const PREFILL: usize = 8;
+/// Two of the states of chapter 04's slots, for the `compare_and_swap` row.
+const FULL: u8 = 1;
+const LENT: u8 = 3;
 
 /// A fresh 1 KiB buffer: every pool's factory, and the `allocate` row.
 fn buffer() -> Vec<u8> {
     Vec::with_capacity(CAPACITY)
+}
+
+/// The idle buffers a lock-based pool starts with.
+fn prefilled() -> Vec<Vec<u8>> {
+    (0..PREFILL).map(|_| buffer()).collect()
 }
 
 /// The one-thread row `id` and its `_2_threads` twin for a pool with the
@@ -71,7 +82,7 @@ pub fn rows(d: &mut impl Driver) {
     );
 
     // ANCHOR: mutex_vec
-    let shared: Mutex<Vec<Vec<u8>>> = Mutex::new((0..PREFILL).map(|_| buffer()).collect());
+    let shared = Mutex::new(prefilled());
     let mutex_vec = || {
         let buf = shared.lock().unwrap().pop().unwrap_or_else(buffer);
         black_box(&buf);
@@ -99,6 +110,17 @@ pub fn rows(d: &mut impl Driver) {
     // ANCHOR_END: allocate
     d.run("allocate", 1, allocate);
     run_threaded(d, "allocate_2_threads", THREADS, BATCH / 2, allocate);
+
+    // What the pool's fast path cannot avoid: claiming a slot's state with a
+    // compare-and-swap, and releasing it with a store, on one thread.
+    // ANCHOR: compare_and_swap
+    let state = AtomicU8::new(FULL);
+    d.run("compare_and_swap", 1, || {
+        let claimed = state.compare_exchange(FULL, LENT, Ordering::Acquire, Ordering::Relaxed);
+        black_box(&claimed);
+        state.store(FULL, Ordering::Release);
+    });
+    // ANCHOR_END: compare_and_swap
 }
 
 fn pool_allocator(c: &mut Criterion) {

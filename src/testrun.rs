@@ -51,6 +51,16 @@ impl Crash {
     /// What happened, in words a learner can act on.
     pub fn explain(&self) -> String {
         let mut text = match &self.culprit {
+            Some(culprit) if self.timed_out() => {
+                let others = self.unreported.len().saturating_sub(1);
+                format!(
+                    "`{culprit}` never finished: the test process for {} {}. Run again one \
+                     test at a time, it is the first test of that file that hangs; it may be \
+                     the simplest place to see why, whatever its name. {others} other test(s) \
+                     never reported: they may hang the same way, or never got to run.",
+                    self.target, self.status
+                )
+            }
             Some(culprit) => {
                 let others = self.unreported.len().saturating_sub(1);
                 format!(
@@ -176,14 +186,16 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            time_limit: Duration::from_secs(60),
+            time_limit: Duration::from_secs(30),
             doc_tests: false,
         }
     }
 }
 
 /// Runs `package`'s tests in the workspace at `root` with the default
-/// [`Options`]: every test binary, each under a 60-second limit.
+/// [`Options`]: every test binary, each under a 30-second limit (the
+/// chapters' tests take about a second; a hang is found twice over, once with
+/// every test at once and once one at a time, to name the test).
 ///
 /// # Errors
 /// Only when cargo itself cannot be started; failing tests, crashes, hangs
@@ -805,6 +817,21 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out
         assert_eq!(
             names,
             [("alpha", true), ("hangs", false), ("never_started", false)]
+        );
+
+        // Run again on one thread, the first test that hangs is named as such.
+        let output = output(
+            stdout,
+            Ended::TimedOut(Duration::from_secs(5)),
+            &["alpha", "hangs", "never_started"],
+        );
+        let run = parse_binary_with_culprit("tests/x.rs", &output, Some("hangs".into()));
+        let explained = run.crash.expect("a timeout is reported").explain();
+        assert!(
+            explained.contains("`hangs` never finished")
+                && explained.contains("first test of that file that hangs")
+                && explained.contains("1 other test(s) never reported"),
+            "{explained}"
         );
     }
 

@@ -638,16 +638,35 @@ fn failure_message(stdout: &str, name: &str) -> Option<String> {
         .split("\nfailures:\n")
         .next()
         .unwrap_or(section);
-    let (location, after_panic) = section
-        .split_once("panicked at ")
-        .map(|(_, rest)| {
+    // A test may panic on purpose before it fails (a factory that panics,
+    // caught by the test), and a scoped thread's panic is repeated as "a
+    // scoped thread panicked". The failure is the last panic that is neither.
+    let panics: Vec<(&str, &str)> = section
+        .split("panicked at ")
+        .skip(1)
+        .map(|rest| {
             rest.split_once('\n')
                 .map_or(("", ""), |(at, msg)| (at.trim_end_matches(':'), msg))
         })
+        .collect();
+    let incidental = |msg: &str| {
+        let first = msg.lines().next().unwrap_or("");
+        first.contains("on purpose") || first.starts_with("a scoped thread panicked")
+    };
+    let (location, after_panic) = panics
+        .iter()
+        .rev()
+        .find(|(_, msg)| !incidental(msg))
+        .or(panics.first())
+        .copied()
         .unwrap_or(("", section));
     let message: Vec<&str> = after_panic
         .lines()
-        .take_while(|l| !l.starts_with("note: ") && !l.starts_with("stack backtrace"))
+        .take_while(|l| {
+            !l.starts_with("note: ")
+                && !l.starts_with("stack backtrace")
+                && !l.starts_with("thread '")
+        })
         .collect();
     let mut message = message.join("\n").trim().to_owned();
     // An assertion in a test explains itself; a panic anywhere else (an
@@ -758,6 +777,25 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out
         assert_eq!(
             failed[0].message.as_deref(),
             Some("the pool had 4 blocks and 4 are in use,\nso alloc() must return None")
+        );
+    }
+
+    #[test]
+    fn a_panic_on_purpose_before_the_failure_is_not_the_failure() {
+        let stdout = "running 1 test\ntest t ... FAILED\n\nfailures:\n\n---- t stdout ----\n\
+            thread 't' panicked at tests/x.rs:3:9:\nthe factory panics on purpose\n\
+            thread 't' panicked at tests/x.rs:9:5:\nassertion failed: the real reason\n\
+            note: run with `RUST_BACKTRACE=1`\n\nfailures:\n    t\n";
+        assert_eq!(
+            failure_message(stdout, "t").as_deref(),
+            Some("assertion failed: the real reason")
+        );
+        let scoped = "---- t stdout ----\nthread '<unnamed>' panicked at tests/x.rs:5:1:\n\
+            the thread's reason\nthread 't' panicked at /rustc/std/src/thread/scoped.rs:1:1:\n\
+            a scoped thread panicked\n\nfailures:\n";
+        assert_eq!(
+            failure_message(scoped, "t").as_deref(),
+            Some("the thread's reason")
         );
     }
 

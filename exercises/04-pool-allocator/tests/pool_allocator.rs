@@ -110,8 +110,9 @@ fn within(secs: u64, what: &str, f: impl FnOnce() + Send + 'static) {
             }
         }
         Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-            "{what} did not finish in {secs} s: two threads are probably waiting for each other \
-             (a lock held while waiting for another, or a spin that never ends)"
+            "{what} did not finish in {secs} s: something waits for what never comes (two threads \
+             waiting for each other, a spin that never ends, or a lock held while the factory, \
+             reset or an object's Drop runs, when they use the pool again)"
         ),
     }
 }
@@ -600,6 +601,31 @@ fn age_drops_only_the_objects_idle_since_the_previous_age() {
 }
 
 #[test]
+fn age_leaves_an_object_in_use_alone() {
+    let (pool, census) = tracked_pool();
+    drop(pool.get()); // idle in this thread's slot
+    let held = pool.get(); // lent in place
+    pool.age();
+    pool.age();
+    let other = pool.get();
+    assert_ne!(
+        other.id, held.id,
+        "an object in use was handed out again after age(): age must leave lent objects alone"
+    );
+    assert_eq!(
+        census.dropped.load(Ordering::SeqCst),
+        0,
+        "age dropped an object in use"
+    );
+    drop((held, other));
+    assert_eq!(
+        pool.stats().idle,
+        2,
+        "both objects are idle once handed back"
+    );
+}
+
+#[test]
 fn clear_drops_every_idle_object_but_not_the_ones_in_use() {
     let (pool, census) = tracked_pool();
     let in_use = pool.get();
@@ -797,29 +823,35 @@ fn a_slot_emptied_by_a_thief_takes_its_owners_next_object() {
 
 #[test]
 fn writes_made_on_another_thread_are_seen_by_the_next_get() {
-    let (pool, _census) = tracked_pool();
-    drop(pool.get()); // idle in this thread's slot
-    let lent = pool.get(); // lent in place from this thread's slot
-    let id = lent.id;
-    thread::scope(|s| {
-        s.spawn(move || {
-            let mut lent = lent;
-            lent.data.extend_from_slice(b"written elsewhere");
-        }); // the guard is dropped there, with its writes
-        // Nothing but the pool orders that thread's writes before this
-        // thread's reads (Miri reports a data race if the pool does not).
-        loop {
-            let got = pool.get();
-            if got.id == id {
-                assert_eq!(
-                    got.data, b"written elsewhere",
-                    "the object came back without the data its last holder wrote"
-                );
-                break;
-            }
-            drop(got.into_inner()); // a new object: keep it out, and ask again
-        }
-    });
+    within(
+        20,
+        "waiting for an object handed back on another thread",
+        || {
+            let (pool, _census) = tracked_pool();
+            drop(pool.get()); // idle in this thread's slot
+            let lent = pool.get(); // lent in place from this thread's slot
+            let id = lent.id;
+            thread::scope(|s| {
+                s.spawn(move || {
+                    let mut lent = lent;
+                    lent.data.extend_from_slice(b"written elsewhere");
+                }); // the guard is dropped there, with its writes
+                // Nothing but the pool orders that thread's writes before this
+                // thread's reads (Miri reports a data race if the pool does not).
+                loop {
+                    let got = pool.get();
+                    if got.id == id {
+                        assert_eq!(
+                            got.data, b"written elsewhere",
+                            "the object came back without the data its last holder wrote"
+                        );
+                        break;
+                    }
+                    drop(got.into_inner()); // a new object: keep it out, and ask again
+                }
+            });
+        },
+    );
 }
 
 /// Rounds of the budget race; Miri runs far fewer.
@@ -854,6 +886,68 @@ fn two_threads_reserving_the_last_place_at_once_do_not_both_get_it() {
             );
         }
     });
+}
+
+#[test]
+fn a_thread_uses_its_own_lists_before_stealing() {
+    let (pool, _census) = tracked_pool();
+    let (first, second) = (pool.get(), pool.get());
+    let own_listed = second.id;
+    // Another thread leaves an idle object of its own in the pool.
+    thread::scope(|s| s.spawn(|| drop(pool.get())).join().expect("no panic"));
+    drop(first); // into this thread's slot
+    drop(second); // into this thread's lists
+    let from_slot = pool.get();
+    let next = pool.get();
+    assert_eq!(
+        next.id, own_listed,
+        "this thread had an idle object in its own lists, but get took another thread's: a \
+         thread steals only when its own cache is empty"
+    );
+    drop((from_slot, next));
+}
+
+/// The pool of the thread-local test: a thread-local's destructor can only
+/// reach a pool that outlives the thread.
+static LATE_POOL: OnceLock<PoolAllocator<Vec<u8>>> = OnceLock::new();
+
+/// Uses `LATE_POOL` when its thread's thread-locals are destroyed.
+struct UsesThePoolAtExit;
+
+impl Drop for UsesThePoolAtExit {
+    fn drop(&mut self) {
+        if let Some(pool) = LATE_POOL.get() {
+            let mut buf = pool.get();
+            buf.push(1);
+            drop(buf);
+            pool.put(Vec::new());
+        }
+    }
+}
+
+thread_local! {
+    static AT_EXIT: UsesThePoolAtExit = const { UsesThePoolAtExit };
+}
+
+#[test]
+fn a_thread_whose_thread_locals_are_being_destroyed_can_still_use_the_pool() {
+    let pool = LATE_POOL.get_or_init(|| PoolAllocator::new(Vec::new));
+    thread::spawn(|| {
+        // Registered before the pool's own thread-local, so destroyed after
+        // it: the pool then serves a thread that no longer has a slot.
+        AT_EXIT.with(|_| {});
+        drop(pool.get());
+    })
+    .join()
+    .expect("a thread may use the pool while its thread-locals are destroyed");
+    let stats = pool.stats();
+    assert_consistent(stats, "after a thread used the pool at exit");
+    assert_eq!(
+        (stats.gets, stats.puts),
+        (2, 3),
+        "the get and the two hand-backs made while the thread's thread-locals were destroyed \
+         count like any other ({stats:?})"
+    );
 }
 
 #[test]
@@ -990,7 +1084,11 @@ fn a_panicking_reset_leaves_the_pool_usable_and_drops_the_object() {
     let (builder, census) = tracked_builder();
     let pool = build(
         builder.reset(|t| {
-            assert!(t.data != b"poison", "reset panics on purpose");
+            assert!(
+                t.data != b"poison",
+                "reset panics on purpose on a poisoned object (if this panic is what failed the \
+                 test, an object whose reset panicked was kept and handed out again)"
+            );
             t.data.clear();
         }),
         "a pool whose reset panics on poisoned objects",
@@ -1041,6 +1139,37 @@ fn a_panicking_reset_leaves_the_pool_usable_and_drops_the_object() {
         pool.stats().discarded,
         3,
         "an object given to put whose reset panicked is dropped and counted in discarded"
+    );
+}
+
+#[test]
+fn a_slot_whose_reset_panicked_takes_the_next_object() {
+    let (builder, _census) = tracked_builder();
+    let pool = build(
+        builder.max_idle(1).reset(|t| {
+            assert!(
+                t.data != b"poison",
+                "reset panics on purpose on a poisoned object (if this panic is what failed the \
+                 test, an object whose reset panicked was kept and handed out again)"
+            );
+        }),
+        "a pool with max_idle(1) whose reset panics on poisoned objects",
+    );
+    drop(pool.get()); // idle, in this thread's one place: its slot
+    let mut lent = pool.get(); // lent in place
+    lent.data = b"poison".to_vec();
+    let outcome = catch_unwind(AssertUnwindSafe(|| drop(lent)));
+    assert!(
+        outcome.is_err(),
+        "reset's panic must reach the code that dropped the guard"
+    );
+    drop(pool.get()); // a new object, handed back
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.idle, stats.discarded),
+        (1, 1),
+        "the object whose reset panicked was dropped, so its slot is EMPTY and the next object \
+         handed back must be kept there, not discarded ({stats:?})"
     );
 }
 

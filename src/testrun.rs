@@ -95,6 +95,14 @@ impl Crash {
             "std aborts the process when an allocation fails (Vec::with_capacity, vec!, \
              Box::new): where the contract asks for an error value instead, ask for the \
              memory in a way that can fail."
+        } else if self
+            .notes
+            .iter()
+            .any(|n| n.contains("thread local panicked on drop"))
+        {
+            "Code running in a thread-local's destructor panicked: while a thread exits, its \
+             other thread-locals may already be gone (`LocalKey::with` panics then; \
+             `try_with` tells you instead)."
         } else if self.status.contains("SIGABRT") {
             "An abort usually means a panic while another panic was unwinding, often in a \
              `Drop` impl: a destructor must not panic."

@@ -110,7 +110,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::mem::{self, ManuallyDrop};
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 // ANCHOR: constants
@@ -188,6 +188,17 @@ pub struct BufferPool {
 }
 // ANCHOR_END: pool
 
+// ANCHOR: states
+// The states of a private cache's slot, and who may move it from each:
+/// No buffer. Only the owner fills it (-> FULL).
+const EMPTY: u8 = 0;
+/// An idle buffer of exactly the class's size. Only the owner lends it (-> LENT).
+const FULL: u8 = 1;
+/// Lent in place to one [`PooledBuffer`], which alone touches the slot and
+/// ends the loan (-> FULL, or EMPTY when the buffer leaves the slot).
+const LENT: u8 = 2;
+// ANCHOR_END: states
+
 // ANCHOR: shard
 /// One thread's part of the pool: a private cache per class, and counters.
 /// Aligned to two cache lines so that two threads' shards never share one.
@@ -200,22 +211,31 @@ struct Shard {
 }
 
 /// A thread's private cache of one class, and that class's counters on this
-/// thread. Only the shard's own thread writes any of it (see [`Home`]).
+/// thread: Go's per-P `private`, with room for more than one buffer.
 #[repr(align(128))]
-#[derive(Default)]
 struct Private {
-    /// The buffers, and the room reserved for them.
+    /// The class's size: the capacity a buffer in `slot` has.
+    size: usize,
+    /// Who may touch `slot` now: `EMPTY`, `FULL` or `LENT`.
+    state: AtomicU8,
+    /// One buffer, lent in place: `get` hands out a guard that points here,
+    /// so a hit moves nothing.
+    slot: UnsafeCell<Vec<u8>>,
+    /// The other idle buffers, and the room reserved for them. Owner only.
     cache: UnsafeCell<Cache>,
-    /// Gets served from the pool, and gets that made a new buffer.
+    /// Gets served from the pool, and gets that made a new buffer. Owner only.
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Guards that gave the slot's buffer back in place. Written only by the
+    /// guard that holds the slot.
+    returned_in_place: AtomicU64,
     /// How many buffers `cache` holds, and the sum of their capacities:
     /// written with the cache, so that `stats()` can read them.
     idle: AtomicUsize,
     idle_bytes: AtomicUsize,
 }
 
-/// What only a private cache's thread may touch.
+/// What only a private cache's owner may touch.
 #[derive(Default)]
 struct Cache {
     /// Idle buffers of the class, handed back on this thread; capacity for
@@ -227,6 +247,9 @@ struct Cache {
     room_bytes: usize,
     /// Whether this cache has asked for its share yet (it may have got none).
     has_share: bool,
+    /// Whether one of the share's places (and the class's size in bytes) is
+    /// the slot's.
+    has_slot: bool,
 }
 
 /// What a thread did that no class counts, one set per shard.
@@ -234,7 +257,7 @@ struct Cache {
 struct Counters {
     /// Gets above the largest class: misses, in no class.
     oversized_gets: AtomicU64,
-    /// Buffers handed back: guards dropped, and `put`.
+    /// Buffers handed back other than in place: guards dropped, and `put`.
     returned: AtomicU64,
     dropped_oversized: AtomicU64,
     dropped_undersized: AtomicU64,
@@ -254,9 +277,9 @@ struct Shared {
 // ANCHOR_END: shard
 
 // ANCHOR: home
-/// Proof that the current thread may touch `shard`'s private caches: it is
-/// this thread's own shard, or the homeless one with `homeless_turn` held.
-/// It is not `Send`, so it cannot leave the thread that made it.
+/// Proof that the current thread owns `shard` now: it is this thread's own
+/// shard, or the homeless one with `homeless_turn` held. It is not `Send`,
+/// so it cannot leave the thread that made it.
 struct Home<'a> {
     shard: &'a Shard,
     /// Held while this is the homeless shard.
@@ -266,16 +289,21 @@ struct Home<'a> {
 }
 // ANCHOR_END: home
 
-// SAFETY: `cache` is the only field that is not already `Sync`, and it is
-// touched only through a `Home`. A `Home` for a shard exists only on the one
-// thread that owns the shard right now: the live thread that holds its slot
-// number (numbers are unique among live threads, and an exiting thread's
-// number reaches the next thread through the `SLOTS` mutex, which orders the
-// two threads' accesses), or, for the homeless shard, the thread holding
-// `homeless_turn`. `Home` is not `Send`, and each of its methods ends its
-// `&mut` to the cache before returning, with no call back into the pool in
-// between, so two `&mut` to one cache never overlap. The buffers themselves
-// are `Vec<u8>`, which may move between threads.
+// SAFETY: `slot` and `cache` are the fields that are not already `Sync`.
+// `cache` is touched only through a `Home`, and a `Home` for a shard exists
+// only on the one thread that owns the shard now: the live thread that holds
+// its slot number (numbers are unique among live threads, and an exiting
+// thread's number reaches the next thread through the `SLOTS` mutex, which
+// orders the two threads' accesses), or, for the homeless shard, the thread
+// holding `homeless_turn`. `Home` is not `Send`, and each of its methods ends
+// its `&mut` before returning, with no call back into the pool in between.
+// `slot` is touched by whoever `state` names: while EMPTY or FULL the owner
+// (through a `Home`); while LENT the one guard the owner lent it to, on
+// whichever thread that guard is. The owner's LENT store comes before the
+// guard exists, and the guard's release store of FULL or EMPTY is what the
+// owner's acquire load sees before it touches the slot again, so the turns
+// never overlap and each sees the last one's writes. The buffers are
+// `Vec<u8>`, which may move between threads.
 unsafe impl Sync for Private {}
 
 // ANCHOR: guard
@@ -293,7 +321,16 @@ unsafe impl Sync for Private {}
 /// ```
 pub struct PooledBuffer<'a> {
     pool: &'a BufferPool,
-    buffer: Vec<u8>,
+    buffer: Lent<'a>,
+}
+
+/// Where a guard's buffer is.
+enum Lent<'a> {
+    /// In the slot of this private cache, whose state is LENT.
+    InPlace(&'a Private),
+    /// In the guard: it came from a cache's other buffers, a shared list, or
+    /// the allocator.
+    Owned(Vec<u8>),
 }
 // ANCHOR_END: guard
 
@@ -422,6 +459,7 @@ enum Misfit {
 struct Tally {
     hits: u64,
     misses: u64,
+    returned_in_place: u64,
     idle: usize,
     idle_bytes: usize,
 }
@@ -516,7 +554,7 @@ impl BufferPool {
                 })
                 .collect(),
             buckets: [const { OnceLock::new() }; BUCKETS],
-            homeless: Shard::new(sizes.len()),
+            homeless: Shard::new(sizes),
             homeless_turn: Mutex::new(()),
         }
     }
@@ -546,22 +584,25 @@ impl BufferPool {
             return self.get_oversized(capacity);
         };
         let home = self.home();
-        let buffer = match home.pop(class) {
-            Some(buffer) => {
-                bump(&home.private(class).hits);
-                buffer
+        let private = home.private(class);
+        let buffer = if home.lend_slot(class) {
+            Lent::InPlace(private)
+        } else {
+            match home.pop(class) {
+                Some(buffer) => Lent::Owned(buffer),
+                None => return self.get_slow(&home, class),
             }
-            None => self.get_slow(&home, class),
         };
+        bump(&private.hits);
         PooledBuffer { pool: self, buffer }
     }
 
     /// A get that the private cache could not serve: the class's shared list,
     /// else a new buffer of the class's size.
     #[cold]
-    fn get_slow(&self, home: &Home<'_>, class: usize) -> Vec<u8> {
+    fn get_slow(&self, home: &Home<'_>, class: usize) -> PooledBuffer<'_> {
         let private = home.private(class);
-        match self.take_shared(class) {
+        let buffer = match self.take_shared(class) {
             Some(buffer) => {
                 bump(&private.hits);
                 buffer
@@ -571,6 +612,10 @@ impl BufferPool {
                 bump(&private.misses);
                 buffer
             }
+        };
+        PooledBuffer {
+            pool: self,
+            buffer: Lent::Owned(buffer),
         }
     }
 
@@ -579,7 +624,10 @@ impl BufferPool {
     fn get_oversized(&self, capacity: usize) -> PooledBuffer<'_> {
         let buffer = allocate(capacity);
         bump(&self.home().shard.counters.oversized_gets);
-        PooledBuffer { pool: self, buffer }
+        PooledBuffer {
+            pool: self,
+            buffer: Lent::Owned(buffer),
+        }
     }
     // ANCHOR_END: get
 
@@ -599,6 +647,25 @@ impl BufferPool {
     }
 
     // ANCHOR: give_back
+    /// Ends the loan of a slot: the buffer, cleared, stays where it is (FULL
+    /// again) if its capacity is still the class's size; otherwise it leaves
+    /// the slot (EMPTY) and is handed back as any other buffer.
+    #[inline]
+    fn return_in_place(&self, private: &Private) {
+        // SAFETY: the slot is LENT to the guard being dropped, so this code
+        // alone touches it, and nothing else borrows it now.
+        let slot = unsafe { &mut *private.slot.get() };
+        slot.clear();
+        if slot.capacity() == private.size {
+            bump(&private.returned_in_place);
+            private.state.store(FULL, Ordering::Release);
+        } else {
+            let buffer = mem::take(slot);
+            private.state.store(EMPTY, Ordering::Release);
+            self.give_back(buffer);
+        }
+    }
+
     /// Takes a buffer back: cleared, counted in `returned`, then filed by its
     /// capacity in this thread's private cache, else the shared list, else
     /// dropped.
@@ -610,7 +677,7 @@ impl BufferPool {
         bump(&counters.returned);
         match self.class_covering(buffer.capacity()) {
             Ok(class) => {
-                if let Err(buffer) = home.push(class, buffer) {
+                if let Err(buffer) = home.keep(class, buffer) {
                     self.keep_slow(&home, class, buffer);
                 }
             }
@@ -629,7 +696,7 @@ impl BufferPool {
         } else {
             let (places, bytes) = self.take_share(class);
             home.grant(class, places, bytes);
-            match home.push(class, buffer) {
+            match home.keep(class, buffer) {
                 Ok(()) => return,
                 Err(buffer) => buffer,
             }
@@ -779,6 +846,7 @@ impl BufferPool {
             let tally = self.tally(class);
             stats.hits += tally.hits;
             stats.misses += tally.misses;
+            stats.returned += tally.returned_in_place;
             stats.idle_buffers += tally.idle;
             stats.idle_bytes += tally.idle_bytes;
         }
@@ -817,9 +885,12 @@ impl BufferPool {
         let mut tally = Tally::default();
         for shard in self.shards() {
             let private = &shard.classes[class];
+            let in_slot = private.state.load(Ordering::Relaxed) == FULL;
             tally.hits += private.hits.load(Ordering::Relaxed);
             tally.misses += private.misses.load(Ordering::Relaxed);
-            tally.idle += private.idle.load(Ordering::Relaxed);
+            tally.returned_in_place += private.returned_in_place.load(Ordering::Relaxed);
+            tally.idle += usize::from(in_slot) + private.idle.load(Ordering::Relaxed);
+            tally.idle_bytes += if in_slot { private.size } else { 0 };
             tally.idle_bytes += private.idle_bytes.load(Ordering::Relaxed);
         }
         let shared = lock(&self.shared[class]);
@@ -893,7 +964,7 @@ impl BufferPool {
     fn shard(&self, slot: usize) -> &Shard {
         let (bucket, index) = locate(slot);
         let shards = self.buckets[bucket]
-            .get_or_init(|| (0..1 << bucket).map(|_| Shard::new(self.sizes.len())).collect());
+            .get_or_init(|| (0..1 << bucket).map(|_| Shard::new(&self.sizes)).collect());
         &shards[index]
     }
 
@@ -1078,7 +1149,16 @@ impl PooledBuffer<'_> {
     /// ```
     pub fn into_vec(self) -> Vec<u8> {
         let mut this = ManuallyDrop::new(self);
-        mem::take(&mut this.buffer)
+        match &mut this.buffer {
+            Lent::InPlace(private) => {
+                // SAFETY: the slot is LENT to this guard, so nothing else
+                // touches it; after the EMPTY store the guard never does again.
+                let buffer = mem::take(unsafe { &mut *private.slot.get() });
+                private.state.store(EMPTY, Ordering::Release);
+                buffer
+            }
+            Lent::Owned(buffer) => mem::take(buffer),
+        }
     }
 }
 
@@ -1091,7 +1171,12 @@ impl Deref for PooledBuffer<'_> {
     /// ```
     #[inline]
     fn deref(&self) -> &Vec<u8> {
-        &self.buffer
+        match &self.buffer {
+            // SAFETY: the slot is LENT to this guard, so no `&mut` to it
+            // exists but through the guard, which `&self` borrows.
+            Lent::InPlace(private) => unsafe { &*private.slot.get() },
+            Lent::Owned(buffer) => buffer,
+        }
     }
 }
 
@@ -1102,49 +1187,71 @@ impl DerefMut for PooledBuffer<'_> {
     /// ```
     #[inline]
     fn deref_mut(&mut self) -> &mut Vec<u8> {
-        &mut self.buffer
+        match &mut self.buffer {
+            // SAFETY: the slot is LENT to this guard, and `&mut self` makes
+            // this the only reference to it.
+            Lent::InPlace(private) => unsafe { &mut *private.slot.get() },
+            Lent::Owned(buffer) => buffer,
+        }
     }
 }
 
 impl Drop for PooledBuffer<'_> {
     #[inline]
     fn drop(&mut self) {
-        let buffer = mem::take(&mut self.buffer);
-        self.pool.give_back(buffer);
+        match &mut self.buffer {
+            Lent::InPlace(private) => self.pool.return_in_place(private),
+            Lent::Owned(buffer) => {
+                let buffer = mem::take(buffer);
+                self.pool.give_back(buffer);
+            }
+        }
     }
 }
 
 // ANCHOR: home_impl
-impl Home<'_> {
+impl<'a> Home<'a> {
     /// The class's private cache and counters on this shard.
     #[inline]
-    fn private(&self, class: usize) -> &Private {
+    fn private(&self, class: usize) -> &'a Private {
         &self.shard.classes[class]
     }
 
-    /// The newest buffer of this thread's private cache of `class`, if any;
-    /// the cache's mirrors of its length and bytes follow.
+    /// Lends the slot of `class` if it holds a buffer (FULL becomes LENT);
+    /// whether it did.
     #[inline]
-    fn pop(&self, class: usize) -> Option<Vec<u8>> {
-        let private = self.private(class);
-        // SAFETY: a `Home` exists only on the thread that owns its shard (see
-        // `unsafe impl Sync for Private`), and this `&mut` ends before return.
-        let cache = unsafe { &mut *private.cache.get() };
-        let buffer = cache.buffers.pop()?;
-        let bytes = private.idle_bytes.load(Ordering::Relaxed) - buffer.capacity();
-        private.idle.store(cache.buffers.len(), Ordering::Relaxed);
-        private.idle_bytes.store(bytes, Ordering::Relaxed);
-        Some(buffer)
+    fn lend_slot(&self, class: usize) -> bool {
+        let state = &self.private(class).state;
+        // Acquire: if a guard on another thread returned the buffer, its
+        // writes to the slot happen before this thread's guard reads it.
+        if state.load(Ordering::Acquire) == FULL {
+            state.store(LENT, Ordering::Relaxed);
+            true
+        } else {
+            false
+        }
     }
 
-    /// Keeps `buffer` in this thread's private cache of `class` if it has
-    /// room for one more buffer and for its capacity; else returns it.
+    /// Keeps `buffer` in the private cache of `class`: in its slot if the
+    /// cache has one, the slot is EMPTY and the buffer has exactly the
+    /// class's size; else with its other buffers if they have room for one
+    /// more and for its capacity. Returns it if neither can take it.
     #[inline]
-    fn push(&self, class: usize, buffer: Vec<u8>) -> Result<(), Vec<u8>> {
+    fn keep(&self, class: usize, buffer: Vec<u8>) -> Result<(), Vec<u8>> {
         let private = self.private(class);
-        // SAFETY: as in `pop`: this thread owns the shard, and the `&mut`
+        // SAFETY: this thread owns the shard (see `Home`), and the `&mut`
         // ends before return.
         let cache = unsafe { &mut *private.cache.get() };
+        if cache.has_slot
+            && buffer.capacity() == private.size
+            && private.state.load(Ordering::Acquire) == EMPTY
+        {
+            // SAFETY: EMPTY: only the owner, this thread, touches the slot;
+            // the acquire load saw the last guard's release store.
+            unsafe { *private.slot.get() = buffer };
+            private.state.store(FULL, Ordering::Release);
+            return Ok(());
+        }
         let bytes = private.idle_bytes.load(Ordering::Relaxed) + buffer.capacity();
         if cache.buffers.len() == cache.room || bytes > cache.room_bytes {
             return Err(buffer);
@@ -1155,31 +1262,66 @@ impl Home<'_> {
         Ok(())
     }
 
+    /// The newest of the other idle buffers of `class` (not the slot's).
+    #[inline]
+    fn pop(&self, class: usize) -> Option<Vec<u8>> {
+        let private = self.private(class);
+        // SAFETY: as in `keep`.
+        let cache = unsafe { &mut *private.cache.get() };
+        let buffer = cache.buffers.pop()?;
+        let bytes = private.idle_bytes.load(Ordering::Relaxed) - buffer.capacity();
+        private.idle.store(cache.buffers.len(), Ordering::Relaxed);
+        private.idle_bytes.store(bytes, Ordering::Relaxed);
+        Some(buffer)
+    }
+
     /// Whether the private cache of `class` has asked for its share yet.
     fn has_share(&self, class: usize) -> bool {
-        // SAFETY: as in `pop`.
+        // SAFETY: as in `keep`.
         unsafe { &*self.private(class).cache.get() }.has_share
     }
 
-    /// Gives the private cache of `class` the places and bytes of its share,
-    /// and the capacity to hold them without allocating again.
+    /// Gives the private cache of `class` the places and bytes of its share:
+    /// one place and the class's size for the slot, the rest for the other
+    /// buffers, with the capacity to hold them without allocating again.
     fn grant(&self, class: usize, places: usize, bytes: usize) {
-        // SAFETY: as in `pop`.
-        let cache = unsafe { &mut *self.private(class).cache.get() };
+        let private = self.private(class);
+        // SAFETY: as in `keep`.
+        let cache = unsafe { &mut *private.cache.get() };
         cache.has_share = true;
-        cache.room += places;
-        cache.room_bytes += bytes;
-        cache.buffers.reserve_exact(cache.room);
+        if places > 0 {
+            cache.has_slot = true;
+            cache.room += places - 1;
+            cache.room_bytes += bytes - private.size;
+            cache.buffers.reserve_exact(cache.room);
+        }
     }
 }
 // ANCHOR_END: home_impl
 
 impl Shard {
-    /// A shard with an empty private cache for each of `classes` classes.
-    fn new(classes: usize) -> Self {
+    /// A shard with an empty private cache for each class of `sizes`.
+    fn new(sizes: &[usize]) -> Self {
         Self {
-            classes: (0..classes).map(|_| Private::default()).collect(),
+            classes: sizes.iter().map(|&size| Private::new(size)).collect(),
             counters: Counters::default(),
+        }
+    }
+}
+
+impl Private {
+    /// An empty private cache of a class of `size` bytes.
+    fn new(size: usize) -> Self {
+        Self {
+            size,
+            state: AtomicU8::new(EMPTY),
+            slot: UnsafeCell::new(Vec::new()),
+            cache: UnsafeCell::new(Cache::default()),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            returned_in_place: AtomicU64::new(0),
+            idle: AtomicUsize::new(0),
+            idle_bytes: AtomicUsize::new(0),
         }
     }
 }
@@ -1279,8 +1421,8 @@ impl fmt::Debug for BufferPoolBuilder {
 impl fmt::Debug for PooledBuffer<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PooledBuffer")
-            .field("len", &self.buffer.len())
-            .field("capacity", &self.buffer.capacity())
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
             .finish()
     }
 }

@@ -362,7 +362,6 @@ fn a_new_pool_is_empty_and_its_hit_rate_is_zero() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "hands back 16 MiB of buffers; Miri would take minutes")]
 fn the_default_limits_keep_256_buffers_per_class_and_16_mib_in_all() {
     let pool = BufferPool::new();
     hand_back(&pool, 300, 64);
@@ -372,6 +371,9 @@ fn the_default_limits_keep_256_buffers_per_class_and_16_mib_in_all() {
         (256, 44),
         "the default max_idle_per_class is 256: of 300 buffers of 64 bytes, 256 are kept"
     );
+    if cfg!(miri) {
+        return; // 19 MiB of buffers would take Miri minutes
+    }
     hand_back(&pool, 300, 65536);
     let stats = pool.stats();
     assert_eq!(

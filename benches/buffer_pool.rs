@@ -141,7 +141,6 @@ pub fn rows(d: &mut impl Driver) {
         black_box(&buf);
     });
     // ANCHOR_END: without_pool_256k
-
 }
 
 /// `without_pool_256k_first_call`: the first request of 128 KiB or more

@@ -135,7 +135,11 @@ fn the_seeds_pitfalls_threads_and_glibc() {
     for (name, table) in &tables {
         let run = through_pool(&sizes, table);
         let stats = run.stats.expect("a pool run has stats");
-        assert_eq!(stats.gets, stats.hits + stats.misses, "every get is a hit or a miss");
+        assert_eq!(
+            stats.gets,
+            stats.hits + stats.misses,
+            "every get is a hit or a miss"
+        );
         assert_eq!(stats.returned, stats.gets, "every buffer came back");
         let classes = if table.len() > 4 {
             format!("{}..{} ({})", table[0], table[table.len() - 1], table.len())
@@ -305,10 +309,19 @@ fn mmap_threshold() -> Option<String> {
     }
 
     let mut report = String::from("call  size     served by");
-    for (call, size) in [(1, 256 << 10), (2, 256 << 10), (3, 256 << 10), (4, 64 << 10)] {
+    for (call, size) in [
+        (1, 256 << 10),
+        (2, 256 << 10),
+        (3, 256 << 10),
+        (4, 64 << 10),
+    ] {
         let before = mapped();
         let buf = black_box(Vec::<u8>::with_capacity(size));
-        let by = if mapped() > before { "mmap" } else { "the heap" };
+        let by = if mapped() > before {
+            "mmap"
+        } else {
+            "the heap"
+        };
         drop(buf);
         write!(report, "\n{call:>4}  {:>3} KiB  {by}", size >> 10).unwrap();
     }

@@ -9,7 +9,7 @@
 //!
 //! Chapter 04 taught you how threads stay out of each other's way, so that
 //! machinery is given here, adapted: the thread slots and the shard
-//! directory (`ThreadSlot`, `home`, `shard`, `shards`), the `Home` that
+//! directory (`ThreadSlot`, `home`, `with_home`, `shard`, `shards`), the `Home` that
 //! proves a thread owns a shard, the slot of each private cache with its
 //! states (`lend_slot`, `pop`, `has_share`, `grant`, and the guard's
 //! `Deref`, `DerefMut`, `Drop` and `into_vec`), and small helpers (`bump`,
@@ -27,7 +27,7 @@
 //! Where to start: `ConfigError`'s `Display`, then `validate`, `octaves`,
 //! `with` and `build`; `class_for` and `class_covering`; `hit_rate`,
 //! `tally`, `stats` and `class_stats`. Then one thread: `try_allocate`,
-//! `get`, `get_slow`, `get_oversized`; `return_in_place`, `give_back`,
+//! `get` and `get_slow`; `return_in_place`, `give_back`,
 //! `keep`, `keep_slow`; then the limits: `take_share`, `reserve_bytes`,
 //! `keep_shared`, `take_shared`; and `warm` last. The tests of the table
 //! and of one thread go green first.
@@ -203,14 +203,12 @@ struct Shared {
 // ANCHOR_END: shard
 
 // ANCHOR: home
-/// Proof that the current thread owns `shard` now: it is this thread's own
-/// shard, or the homeless one with `homeless_turn` held. It is not `Send`,
-/// so it cannot leave the thread that made it.
+/// Proof that the current thread owns `shard` now: made only by
+/// [`BufferPool::home`] for this thread's own shard, and by
+/// [`BufferPool::with_home`] for the homeless one while it holds
+/// `homeless_turn`. It is not `Send`, so it cannot leave its thread.
 struct Home<'a> {
     shard: &'a Shard,
-    /// Held while this is the homeless shard.
-    _turn: Option<MutexGuard<'a, ()>>,
-    /// Keeps `Home` on its thread even without a `_turn`.
     _this_thread: PhantomData<*const ()>,
 }
 // ANCHOR_END: home
@@ -402,27 +400,22 @@ impl BufferPool {
     /// `isize::MAX`, as `Vec::with_capacity` panics, or when the allocator
     /// refuses (where `Vec::with_capacity` would abort the process). The pool
     /// stays usable and counts nothing for this call.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, capacity: usize) -> PooledBuffer<'_> {
         todo!(
-            "an empty buffer of at least `capacity` bytes: for a class, its slot lent in place if FULL, else another buffer of this thread's private cache of that class (either is a hit, counted there), else what get_slow hands out; above the largest class, what get_oversized hands out. A hit takes no lock and makes no read-modify-write"
+            "the slot of this thread's private cache of the smallest class that holds `capacity`, lent in place and counted as a hit there, if it is FULL; no lock and no read-modify-write on that path. Everything else is get_slow's"
         )
     }
 
-    /// A get that the private cache could not serve: the class's shared list,
-    /// else a new buffer of the class's size.
+    /// A get that no slot served at once: above the largest class, a new
+    /// buffer of exactly `capacity`; otherwise, on this thread's shard (or
+    /// the homeless one), the slot, the private cache's other buffers, the
+    /// class's shared list, and last a new buffer of the class's size.
     #[cold]
-    fn get_slow(&self, home: &Home<'_>, class: usize) -> PooledBuffer<'_> {
+    #[inline(never)]
+    fn get_slow(&self, capacity: usize) -> PooledBuffer<'_> {
         todo!(
-            "a guard owning a buffer from the class's shared list (a hit), else a new buffer of exactly the class's size (a miss); counted on this thread's private cache of the class once the buffer is in hand, so a get whose allocation panics counts nothing"
-        )
-    }
-
-    /// A get above the largest class: a new buffer of exactly `capacity`.
-    #[cold]
-    fn get_oversized(&self, capacity: usize) -> PooledBuffer<'_> {
-        todo!(
-            "a guard owning a new buffer of exactly `capacity` bytes, counted in this thread's gets above the largest class once it is in hand"
+            "what get did not serve at once: above the largest class, a new buffer of exactly `capacity` bytes, counted as a get above the largest class; otherwise, on this thread's shard (or the homeless one), the slot if FULL, else another buffer of the private cache, else one from the class's shared list (a hit), else a new buffer of exactly the class's size (a miss). Counted only once the buffer is in hand, so a get whose allocation panics counts nothing"
         )
     }
     // ANCHOR_END: get
@@ -565,37 +558,47 @@ impl BufferPool {
     // ANCHOR_END: lookup
 
     // ANCHOR: directory
-    /// This thread's shard, or the homeless one (waiting for its turn) while
-    /// this thread's thread-locals are being destroyed.
+    /// This thread's own shard; `None` while this thread's thread-locals are
+    /// being destroyed.
     #[inline]
-    fn home(&self) -> Home<'_> {
-        match current_slot() {
-            Some(slot) => Home {
-                shard: self.shard(slot),
-                _turn: None,
-                _this_thread: PhantomData,
-            },
-            None => self.homeless_home(),
-        }
-    }
-
-    /// The homeless shard, for one thread at a time.
-    #[cold]
-    fn homeless_home(&self) -> Home<'_> {
-        Home {
-            shard: &self.homeless,
-            _turn: Some(lock(&self.homeless_turn)),
+    fn home(&self) -> Option<Home<'_>> {
+        current_place().map(|(bucket, index)| Home {
+            shard: self.shard(bucket, index),
             _this_thread: PhantomData,
+        })
+    }
+
+    /// Runs `f` on this thread's own shard, or on the homeless shard (waiting
+    /// for its turn, and holding it while `f` runs) when it has none.
+    #[inline]
+    fn with_home<'a, R>(&'a self, f: impl FnOnce(&Home<'a>) -> R) -> R {
+        match self.home() {
+            Some(home) => f(&home),
+            None => {
+                let _turn = lock(&self.homeless_turn);
+                f(&Home {
+                    shard: &self.homeless,
+                    _this_thread: PhantomData,
+                })
+            }
         }
     }
 
-    /// The shard of thread slot `slot`, its bucket made on first use.
+    /// The shard at `index` in bucket `bucket`, the bucket made on first use.
     #[inline]
-    fn shard(&self, slot: usize) -> &Shard {
-        let (bucket, index) = locate(slot);
-        let shards = self.buckets[bucket]
-            .get_or_init(|| (0..1 << bucket).map(|_| Shard::new(&self.sizes)).collect());
+    fn shard(&self, bucket: usize, index: usize) -> &Shard {
+        let shards = match self.buckets[bucket].get() {
+            Some(shards) => shards,
+            None => self.make_bucket(bucket),
+        };
         &shards[index]
+    }
+
+    /// Bucket `bucket` of the directory, made now if no thread has yet.
+    #[cold]
+    fn make_bucket(&self, bucket: usize) -> &[Shard] {
+        self.buckets[bucket]
+            .get_or_init(|| (0..1 << bucket).map(|_| Shard::new(&self.sizes)).collect())
     }
 
     /// Every shard made so far, the homeless one included.
@@ -765,18 +768,18 @@ impl<'a> Home<'a> {
         &self.shard.classes[class]
     }
 
-    /// Lends the slot of `class` if it holds a buffer (FULL becomes LENT);
-    /// whether it did.
+    /// Lends the slot of `class` if it holds a buffer (FULL becomes LENT),
+    /// and returns its private cache then.
     #[inline]
-    fn lend_slot(&self, class: usize) -> bool {
-        let state = &self.private(class).state;
+    fn lend_slot(&self, class: usize) -> Option<&'a Private> {
+        let private = self.private(class);
         // Acquire: if a guard on another thread returned the buffer, its
         // writes to the slot happen before this thread's guard reads it.
-        if state.load(Ordering::Acquire) == FULL {
-            state.store(LENT, Ordering::Relaxed);
-            true
+        if private.state.load(Ordering::Acquire) == FULL {
+            private.state.store(LENT, Ordering::Relaxed);
+            Some(private)
         } else {
-            false
+            None
         }
     }
 
@@ -856,7 +859,8 @@ impl Private {
 }
 
 // ANCHOR: thread_slot
-// Chapter 04's thread slots, unchanged: a dense number per live thread.
+// Chapter 04's thread slots: a dense number per live thread, which also
+// says where the thread's shard sits in every pool's directory.
 
 /// The slot numbers of live threads: the next never used, and those given back.
 struct Slots {
@@ -870,18 +874,26 @@ static SLOTS: Mutex<Slots> = Mutex::new(Slots {
 });
 
 /// A thread's slot number: the smallest one no live thread holds, given back
-/// when the thread exits, so that numbers (and shards) stay few and dense.
-struct ThreadSlot(usize);
+/// when the thread exits, so that numbers (and shards) stay few and dense;
+/// and the bucket and index of its shard in a directory, worked out once.
+struct ThreadSlot {
+    number: usize,
+    place: (usize, usize),
+}
 
 impl ThreadSlot {
     fn acquire() -> Self {
         let mut slots = SLOTS.lock().unwrap_or_else(PoisonError::into_inner);
-        match slots.free.pop() {
-            Some(Reverse(slot)) => Self(slot),
+        let number = match slots.free.pop() {
+            Some(Reverse(number)) => number,
             None => {
                 slots.next += 1;
-                Self(slots.next - 1)
+                slots.next - 1
             }
+        };
+        Self {
+            number,
+            place: locate(number),
         }
     }
 }
@@ -889,7 +901,7 @@ impl ThreadSlot {
 impl Drop for ThreadSlot {
     fn drop(&mut self) {
         let mut slots = SLOTS.lock().unwrap_or_else(PoisonError::into_inner);
-        slots.free.push(Reverse(self.0));
+        slots.free.push(Reverse(self.number));
     }
 }
 
@@ -897,17 +909,17 @@ thread_local! {
     static SLOT: ThreadSlot = ThreadSlot::acquire();
 }
 
-/// This thread's slot number; `None` once its thread-locals are being destroyed.
+/// The bucket and index of this thread's shard; `None` once its
+/// thread-locals are being destroyed.
 #[inline]
-fn current_slot() -> Option<usize> {
-    SLOT.try_with(|slot| slot.0).ok()
+fn current_place() -> Option<(usize, usize)> {
+    SLOT.try_with(|slot| slot.place).ok()
 }
 
-/// The bucket and index of `slot`'s shard: bucket `b` holds slots
+/// The bucket and index of slot `number`'s shard: bucket `b` holds slots
 /// `2^b - 1 ..= 2^(b+1) - 2`.
-#[inline]
-fn locate(slot: usize) -> (usize, usize) {
-    let n = slot + 1;
+fn locate(number: usize) -> (usize, usize) {
+    let n = number + 1;
     let bucket = (usize::BITS - 1 - n.leading_zeros()) as usize;
     (bucket, n - (1 << bucket))
 }

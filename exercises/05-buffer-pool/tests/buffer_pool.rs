@@ -8,7 +8,9 @@ use std::sync::{Barrier, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use buffer_pool::{BufferPool, BufferPoolBuilder, BufferStats, ClassStats, ConfigError, PooledBuffer};
+use buffer_pool::{
+    BufferPool, BufferPoolBuilder, BufferStats, ClassStats, ConfigError, PooledBuffer,
+};
 
 // ---------------------------------------------------------------- helpers
 
@@ -20,7 +22,9 @@ const DEFAULT_SIZES: [usize; 11] = [
 /// Builds a pool the test needs, with a message that says why it must work.
 fn build(builder: BufferPoolBuilder, what: &str) -> BufferPool {
     builder.build().unwrap_or_else(|err| {
-        panic!("building {what} must succeed: its table and limits are valid, but build said {err:?}")
+        panic!(
+            "building {what} must succeed: its table and limits are valid, but build said {err:?}"
+        )
     })
 }
 
@@ -256,7 +260,9 @@ fn the_builder_rejects_zero_limits_after_the_table() {
 #[test]
 fn the_smallest_limits_are_accepted() {
     let pool = build(
-        BufferPool::builder().max_idle_per_class(1).max_idle_bytes(1),
+        BufferPool::builder()
+            .max_idle_per_class(1)
+            .max_idle_bytes(1),
         "a pool with max_idle_per_class(1) and max_idle_bytes(1)",
     );
     drop(pool.get(64));
@@ -267,7 +273,9 @@ fn the_smallest_limits_are_accepted() {
         "max_idle_bytes(1) is valid, but has no room for a 64-byte buffer: it is dropped"
     );
     let pool = build(
-        BufferPool::builder().max_idle_per_class(1).max_idle_bytes(64),
+        BufferPool::builder()
+            .max_idle_per_class(1)
+            .max_idle_bytes(64),
         "a pool with max_idle_per_class(1) and max_idle_bytes(64)",
     );
     drop(pool.get(64));
@@ -291,9 +299,18 @@ fn every_config_error_explains_itself() {
             },
             vec!["1", &max],
         ),
-        (ConfigError::Duplicate { index: 2, size: 96 }, vec!["2", "96"]),
-        (ConfigError::Unsorted { index: 4, size: 77 }, vec!["4", "77"]),
-        (ConfigError::ZeroMaxIdlePerClass, vec!["max_idle_per_class", "0"]),
+        (
+            ConfigError::Duplicate { index: 2, size: 96 },
+            vec!["2", "96"],
+        ),
+        (
+            ConfigError::Unsorted { index: 4, size: 77 },
+            vec!["4", "77"],
+        ),
+        (
+            ConfigError::ZeroMaxIdlePerClass,
+            vec!["max_idle_per_class", "0"],
+        ),
         (ConfigError::ZeroMaxIdleBytes, vec!["max_idle_bytes", "0"]),
     ];
     let mut messages = HashSet::new();
@@ -421,7 +438,11 @@ fn get_serves_the_smallest_class_that_holds_the_request() {
             "get({request}) again reuses the buffer of class {class_size}"
         );
     }
-    let sizes: Vec<(usize, u64)> = pool.class_stats().iter().map(|c| (c.size, c.gets)).collect();
+    let sizes: Vec<(usize, u64)> = pool
+        .class_stats()
+        .iter()
+        .map(|c| (c.size, c.gets))
+        .collect();
     assert_eq!(
         sizes,
         [
@@ -444,8 +465,14 @@ fn get_serves_the_smallest_class_that_holds_the_request() {
 #[test]
 fn a_custom_table_serves_the_smallest_class_that_holds_the_request() {
     let pool = with_sizes(&[10, 20, 30, 1000, 1001]);
-    for (request, class_size) in [(0, 10), (10, 10), (11, 20), (25, 30), (31, 1000), (1001, 1001)]
-    {
+    for (request, class_size) in [
+        (0, 10),
+        (10, 10),
+        (11, 20),
+        (25, 30),
+        (31, 1000),
+        (1001, 1001),
+    ] {
         assert_eq!(
             pool.get(request).capacity(),
             class_size,
@@ -508,11 +535,20 @@ fn a_buffer_handed_back_is_reused_by_the_next_get_of_its_class() {
     drop(again);
     let stats = pool.stats();
     assert_eq!(
-        (stats.gets, stats.hits, stats.misses, stats.returned, stats.idle_buffers),
+        (
+            stats.gets,
+            stats.hits,
+            stats.misses,
+            stats.returned,
+            stats.idle_buffers
+        ),
         (2, 1, 1, 2, 1),
         "a miss, then a hit; both buffers were handed back, and one buffer waits idle"
     );
-    assert_eq!(stats.idle_bytes, 1024, "its 1024 bytes of capacity are idle");
+    assert_eq!(
+        stats.idle_bytes, 1024,
+        "its 1024 bytes of capacity are idle"
+    );
     assert_eq!(stats.hit_rate(), 0.5, "1 hit out of 2 gets");
     assert_eq!(
         class(&pool, 1024),
@@ -561,7 +597,13 @@ fn many_buffers_held_at_once_are_all_different_and_all_come_back() {
     }
     let stats = pool.stats();
     assert_eq!(
-        (stats.gets, stats.hits, stats.misses, stats.returned, stats.idle_buffers),
+        (
+            stats.gets,
+            stats.hits,
+            stats.misses,
+            stats.returned,
+            stats.idle_buffers
+        ),
         (60, 40, 20, 60, 20),
         "rounds 2 and 3 find the 20 buffers of round 1 in the pool"
     );
@@ -987,7 +1029,11 @@ fn warm_adds_buffers_of_the_class_that_any_thread_gets_as_hits() {
         "warm(4, 1000) adds four buffers of the 1024-byte class, the smallest that holds 1000; \
          they count in no counter but idle_buffers and idle_bytes"
     );
-    assert_eq!(class(&pool, 1024).idle, 4, "all four in the 1024-byte class");
+    assert_eq!(
+        class(&pool, 1024).idle,
+        4,
+        "all four in the 1024-byte class"
+    );
     thread::scope(|s| {
         s.spawn(|| {
             let held: Vec<_> = (0..4).map(|_| pool.get(1024)).collect();
@@ -1003,7 +1049,11 @@ fn warm_adds_buffers_of_the_class_that_any_thread_gets_as_hits() {
         "warmed buffers wait where any thread's gets find them: another thread's 4 gets are hits"
     );
     pool.warm(1, 0);
-    assert_eq!(class(&pool, 64).idle, 1, "warm(1, 0) warms the smallest class");
+    assert_eq!(
+        class(&pool, 64).idle,
+        1,
+        "warm(1, 0) warms the smallest class"
+    );
 }
 
 #[test]
@@ -1027,7 +1077,10 @@ fn warm_stays_within_the_limits() {
         (1, 7 * 1024),
         "5 KiB are idle already, and max_idle_bytes(8 KiB) has room for one 2 KiB buffer more"
     );
-    assert_eq!(stats.dropped_full, 0, "warm drops nothing: it stops at the limits");
+    assert_eq!(
+        stats.dropped_full, 0,
+        "warm drops nothing: it stops at the limits"
+    );
     drop(pool.get(1024));
     assert_eq!(
         class(&pool, 1024).idle,
@@ -1378,7 +1431,11 @@ fn two_threads_hammering_the_pool_lose_no_buffer_and_lend_none_twice() {
         });
         let stats = pool.stats();
         assert_consistent(&pool, "after the stress test");
-        assert_eq!(stats.gets, 2 * ROUNDS as u64, "two threads made {ROUNDS} gets each");
+        assert_eq!(
+            stats.gets,
+            2 * ROUNDS as u64,
+            "two threads made {ROUNDS} gets each"
+        );
         assert_eq!(
             stats.returned, stats.gets,
             "every buffer got was handed back, so returned must equal gets ({stats:?})"

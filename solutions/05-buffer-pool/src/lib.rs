@@ -277,14 +277,12 @@ struct Shared {
 // ANCHOR_END: shard
 
 // ANCHOR: home
-/// Proof that the current thread owns `shard` now: it is this thread's own
-/// shard, or the homeless one with `homeless_turn` held. It is not `Send`,
-/// so it cannot leave the thread that made it.
+/// Proof that the current thread owns `shard` now: made only by
+/// [`BufferPool::home`] for this thread's own shard, and by
+/// [`BufferPool::with_home`] for the homeless one while it holds
+/// `homeless_turn`. It is not `Send`, so it cannot leave its thread.
 struct Home<'a> {
     shard: &'a Shard,
-    /// Held while this is the homeless shard.
-    _turn: Option<MutexGuard<'a, ()>>,
-    /// Keeps `Home` on its thread even without a `_turn`.
     _this_thread: PhantomData<*const ()>,
 }
 // ANCHOR_END: home
@@ -578,56 +576,52 @@ impl BufferPool {
     /// assert_eq!(pool.get(4096).capacity(), 4096);
     /// assert_eq!(pool.get(100_000).capacity(), 100_000, "above 64 KiB: exactly");
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, capacity: usize) -> PooledBuffer<'_> {
-        let Some(class) = self.class_for(capacity) else {
-            return self.get_oversized(capacity);
-        };
-        let home = self.home();
-        let private = home.private(class);
-        let buffer = if home.lend_slot(class) {
-            Lent::InPlace(private)
-        } else {
-            match home.pop(class) {
-                Some(buffer) => Lent::Owned(buffer),
-                None => return self.get_slow(&home, class),
+        if let Some(class) = self.class_for(capacity) {
+            if let Some(private) = self.home().and_then(|home| home.lend_slot(class)) {
+                bump(&private.hits);
+                return PooledBuffer {
+                    pool: self,
+                    buffer: Lent::InPlace(private),
+                };
             }
-        };
-        bump(&private.hits);
-        PooledBuffer { pool: self, buffer }
+        }
+        self.get_slow(capacity)
     }
 
-    /// A get that the private cache could not serve: the class's shared list,
-    /// else a new buffer of the class's size.
+    /// A get that no slot served at once: above the largest class, a new
+    /// buffer of exactly `capacity`; otherwise, on this thread's shard (or
+    /// the homeless one), the slot, the private cache's other buffers, the
+    /// class's shared list, and last a new buffer of the class's size.
     #[cold]
-    fn get_slow(&self, home: &Home<'_>, class: usize) -> PooledBuffer<'_> {
-        let private = home.private(class);
-        let buffer = match self.take_shared(class) {
-            Some(buffer) => {
-                bump(&private.hits);
-                buffer
-            }
-            None => {
+    #[inline(never)]
+    fn get_slow(&self, capacity: usize) -> PooledBuffer<'_> {
+        let Some(class) = self.class_for(capacity) else {
+            let buffer = allocate(capacity);
+            self.with_home(|home| bump(&home.shard.counters.oversized_gets));
+            return PooledBuffer {
+                pool: self,
+                buffer: Lent::Owned(buffer),
+            };
+        };
+        self.with_home(|home| {
+            let private = home.private(class);
+            let buffer = if let Some(private) = home.lend_slot(class) {
+                Lent::InPlace(private)
+            } else if let Some(buffer) = home.pop(class).or_else(|| self.take_shared(class)) {
+                Lent::Owned(buffer)
+            } else {
                 let buffer = allocate(self.sizes[class]);
                 bump(&private.misses);
-                buffer
-            }
-        };
-        PooledBuffer {
-            pool: self,
-            buffer: Lent::Owned(buffer),
-        }
-    }
-
-    /// A get above the largest class: a new buffer of exactly `capacity`.
-    #[cold]
-    fn get_oversized(&self, capacity: usize) -> PooledBuffer<'_> {
-        let buffer = allocate(capacity);
-        bump(&self.home().shard.counters.oversized_gets);
-        PooledBuffer {
-            pool: self,
-            buffer: Lent::Owned(buffer),
-        }
+                return PooledBuffer {
+                    pool: self,
+                    buffer: Lent::Owned(buffer),
+                };
+            };
+            bump(&private.hits);
+            PooledBuffer { pool: self, buffer }
+        })
     }
     // ANCHOR_END: get
 
@@ -672,18 +666,19 @@ impl BufferPool {
     #[inline]
     fn give_back(&self, mut buffer: Vec<u8>) {
         buffer.clear();
-        let home = self.home();
-        let counters = &home.shard.counters;
-        bump(&counters.returned);
-        match self.class_covering(buffer.capacity()) {
-            Ok(class) => {
-                if let Err(buffer) = home.keep(class, buffer) {
-                    self.keep_slow(&home, class, buffer);
+        self.with_home(|home| {
+            let counters = &home.shard.counters;
+            bump(&counters.returned);
+            match self.class_covering(buffer.capacity()) {
+                Ok(class) => {
+                    if let Err(buffer) = home.keep(class, buffer) {
+                        self.keep_slow(home, class, buffer);
+                    }
                 }
+                Err(Misfit::Oversized) => bump(&counters.dropped_oversized),
+                Err(Misfit::Undersized) => bump(&counters.dropped_undersized),
             }
-            Err(Misfit::Oversized) => bump(&counters.dropped_oversized),
-            Err(Misfit::Undersized) => bump(&counters.dropped_undersized),
-        }
+        });
     }
 
     /// Keeps a buffer that the private cache had no room for: once per class
@@ -935,37 +930,47 @@ impl BufferPool {
     // ANCHOR_END: lookup
 
     // ANCHOR: directory
-    /// This thread's shard, or the homeless one (waiting for its turn) while
-    /// this thread's thread-locals are being destroyed.
+    /// This thread's own shard; `None` while this thread's thread-locals are
+    /// being destroyed.
     #[inline]
-    fn home(&self) -> Home<'_> {
-        match current_slot() {
-            Some(slot) => Home {
-                shard: self.shard(slot),
-                _turn: None,
-                _this_thread: PhantomData,
-            },
-            None => self.homeless_home(),
-        }
-    }
-
-    /// The homeless shard, for one thread at a time.
-    #[cold]
-    fn homeless_home(&self) -> Home<'_> {
-        Home {
-            shard: &self.homeless,
-            _turn: Some(lock(&self.homeless_turn)),
+    fn home(&self) -> Option<Home<'_>> {
+        current_place().map(|(bucket, index)| Home {
+            shard: self.shard(bucket, index),
             _this_thread: PhantomData,
+        })
+    }
+
+    /// Runs `f` on this thread's own shard, or on the homeless shard (waiting
+    /// for its turn, and holding it while `f` runs) when it has none.
+    #[inline]
+    fn with_home<'a, R>(&'a self, f: impl FnOnce(&Home<'a>) -> R) -> R {
+        match self.home() {
+            Some(home) => f(&home),
+            None => {
+                let _turn = lock(&self.homeless_turn);
+                f(&Home {
+                    shard: &self.homeless,
+                    _this_thread: PhantomData,
+                })
+            }
         }
     }
 
-    /// The shard of thread slot `slot`, its bucket made on first use.
+    /// The shard at `index` in bucket `bucket`, the bucket made on first use.
     #[inline]
-    fn shard(&self, slot: usize) -> &Shard {
-        let (bucket, index) = locate(slot);
-        let shards = self.buckets[bucket]
-            .get_or_init(|| (0..1 << bucket).map(|_| Shard::new(&self.sizes)).collect());
+    fn shard(&self, bucket: usize, index: usize) -> &Shard {
+        let shards = match self.buckets[bucket].get() {
+            Some(shards) => shards,
+            None => self.make_bucket(bucket),
+        };
         &shards[index]
+    }
+
+    /// Bucket `bucket` of the directory, made now if no thread has yet.
+    #[cold]
+    fn make_bucket(&self, bucket: usize) -> &[Shard] {
+        self.buckets[bucket]
+            .get_or_init(|| (0..1 << bucket).map(|_| Shard::new(&self.sizes)).collect())
     }
 
     /// Every shard made so far, the homeless one included.
@@ -1217,18 +1222,18 @@ impl<'a> Home<'a> {
         &self.shard.classes[class]
     }
 
-    /// Lends the slot of `class` if it holds a buffer (FULL becomes LENT);
-    /// whether it did.
+    /// Lends the slot of `class` if it holds a buffer (FULL becomes LENT),
+    /// and returns its private cache then.
     #[inline]
-    fn lend_slot(&self, class: usize) -> bool {
-        let state = &self.private(class).state;
+    fn lend_slot(&self, class: usize) -> Option<&'a Private> {
+        let private = self.private(class);
         // Acquire: if a guard on another thread returned the buffer, its
         // writes to the slot happen before this thread's guard reads it.
-        if state.load(Ordering::Acquire) == FULL {
-            state.store(LENT, Ordering::Relaxed);
-            true
+        if private.state.load(Ordering::Acquire) == FULL {
+            private.state.store(LENT, Ordering::Relaxed);
+            Some(private)
         } else {
-            false
+            None
         }
     }
 
@@ -1327,7 +1332,8 @@ impl Private {
 }
 
 // ANCHOR: thread_slot
-// Chapter 04's thread slots, unchanged: a dense number per live thread.
+// Chapter 04's thread slots: a dense number per live thread, which also
+// says where the thread's shard sits in every pool's directory.
 
 /// The slot numbers of live threads: the next never used, and those given back.
 struct Slots {
@@ -1341,18 +1347,26 @@ static SLOTS: Mutex<Slots> = Mutex::new(Slots {
 });
 
 /// A thread's slot number: the smallest one no live thread holds, given back
-/// when the thread exits, so that numbers (and shards) stay few and dense.
-struct ThreadSlot(usize);
+/// when the thread exits, so that numbers (and shards) stay few and dense;
+/// and the bucket and index of its shard in a directory, worked out once.
+struct ThreadSlot {
+    number: usize,
+    place: (usize, usize),
+}
 
 impl ThreadSlot {
     fn acquire() -> Self {
         let mut slots = SLOTS.lock().unwrap_or_else(PoisonError::into_inner);
-        match slots.free.pop() {
-            Some(Reverse(slot)) => Self(slot),
+        let number = match slots.free.pop() {
+            Some(Reverse(number)) => number,
             None => {
                 slots.next += 1;
-                Self(slots.next - 1)
+                slots.next - 1
             }
+        };
+        Self {
+            number,
+            place: locate(number),
         }
     }
 }
@@ -1360,7 +1374,7 @@ impl ThreadSlot {
 impl Drop for ThreadSlot {
     fn drop(&mut self) {
         let mut slots = SLOTS.lock().unwrap_or_else(PoisonError::into_inner);
-        slots.free.push(Reverse(self.0));
+        slots.free.push(Reverse(self.number));
     }
 }
 
@@ -1368,17 +1382,17 @@ thread_local! {
     static SLOT: ThreadSlot = ThreadSlot::acquire();
 }
 
-/// This thread's slot number; `None` once its thread-locals are being destroyed.
+/// The bucket and index of this thread's shard; `None` once its
+/// thread-locals are being destroyed.
 #[inline]
-fn current_slot() -> Option<usize> {
-    SLOT.try_with(|slot| slot.0).ok()
+fn current_place() -> Option<(usize, usize)> {
+    SLOT.try_with(|slot| slot.place).ok()
 }
 
-/// The bucket and index of `slot`'s shard: bucket `b` holds slots
+/// The bucket and index of slot `number`'s shard: bucket `b` holds slots
 /// `2^b - 1 ..= 2^(b+1) - 2`.
-#[inline]
-fn locate(slot: usize) -> (usize, usize) {
-    let n = slot + 1;
+fn locate(number: usize) -> (usize, usize) {
+    let n = number + 1;
     let bucket = (usize::BITS - 1 - n.leading_zeros()) as usize;
     (bucket, n - (1 << bucket))
 }

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::io::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
@@ -1334,6 +1335,55 @@ fn a_buffer_in_use_is_never_handed_to_another_thread() {
          a new one: a buffer in use belongs to its holder until the guard is dropped"
     );
     assert_eq!(&mine[..], b"mine", "the buffer in use is untouched");
+}
+
+#[test]
+fn stats_can_be_read_while_other_threads_use_the_pool() {
+    within(60, "stats() beside a busy thread", || {
+        let pool = build(
+            BufferPool::builder().max_idle_per_class(10),
+            "a pool with max_idle_per_class(10)",
+        );
+        let done = AtomicBool::new(false);
+        thread::scope(|s| {
+            s.spawn(|| {
+                for i in 0..ROUNDS {
+                    let held: Vec<_> = (0..i % 14).map(|_| pool.get(512)).collect();
+                    drop(held);
+                    pool.put(Vec::with_capacity(700));
+                }
+                done.store(true, Ordering::Release);
+            });
+            let mut last = zero_stats();
+            while !done.load(Ordering::Acquire) {
+                let stats = pool.stats();
+                assert_eq!(
+                    stats.gets,
+                    stats.hits + stats.misses,
+                    "stats() read while another thread works may be a moment old, but gets must \
+                     still be hits + misses ({stats:?})"
+                );
+                assert!(
+                    stats.gets >= last.gets && stats.returned >= last.returned,
+                    "counters only go up: a later stats() must not show fewer gets or returns \
+                     than an earlier one ({last:?}, then {stats:?})"
+                );
+                assert!(
+                    class(&pool, 512).idle <= 10,
+                    "the class's idle buffers stay within max_idle_per_class(10) at every moment"
+                );
+                last = stats;
+                thread::yield_now();
+            }
+        });
+        let stats = pool.stats();
+        assert_eq!(
+            stats.returned,
+            stats.gets + ROUNDS as u64,
+            "once the other thread is done, the counters are exact: every get was handed back, \
+             and every put counted ({stats:?})"
+        );
+    });
 }
 
 /// Gets, writes and hand-backs per thread in the stress test; Miri runs far fewer.

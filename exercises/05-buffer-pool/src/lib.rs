@@ -83,7 +83,7 @@ const BUCKETS: usize = usize::BITS as usize;
 ///  thread 0 private:    [b]    []          [b][b][b]          []        only thread 0
 ///  thread 1 private:    []     [b]         [b]                []        only thread 1
 ///  shared (Mutex):      []     []          [b][b][b][b]       [b]       any thread
-///  get(1000) on 0: class 1024: its private cache, else the shared list, else a new buffer
+///  get(1000) on thread 0: class 1024: its private cache, else the shared list, else new
 /// ```
 ///
 /// Buffers come as [`PooledBuffer`] guards that go back to the pool when

@@ -43,34 +43,46 @@
 // THE PROBLEM. A buffer pool is a pool per size class, and the first one
 // anybody writes is `Vec<Mutex<Vec<Vec<u8>>>>`: lock the class, pop, unlock;
 // lock, push, unlock. Uncontended, that is four atomic read-modify-writes
-// per get and drop, and an atomic read-modify-write costs about 10 ns on
-// this machine, more than allocating a 1 KiB `Vec` (`Vec::with_capacity`,
-// about 13 ns). With two threads the lock's cache line moves between cores on
-// every operation. So the hit path here has no lock and no atomic
-// read-modify-write: only loads and stores to memory that its own thread
-// alone writes.
+// per get and drop, and one atomic read-modify-write cost about as much as
+// allocating a 1 KiB `Vec` on this machine while planning (issue 8). With
+// two threads the lock's cache line moves between cores on every operation.
+// So the hit path here has no lock and no atomic read-modify-write: only
+// loads and stores to memory that its own thread alone writes.
 //
-// GO'S LAYOUT, PER THREAD. Go's `sync.Pool` gives every processor (P) a
-// `private` object that only that P touches, and a `shared` list that other
-// Ps may steal from. Here every thread has, for every class, a PRIVATE cache
-// of up to 8 buffers that only that thread touches (`Private`, in the
-// thread's `Shard`); and every class has one SHARED list behind a `Mutex`,
-// which any thread takes from when its private cache is empty, and where a
-// thread's buffers go when its private cache is full. Unlike chapter 04, no
-// thread ever takes from another's private cache: that is what lets the
-// private cache be a plain `Vec` with no atomic state, and it is the price:
+// GO'S LAYOUT, PER THREAD AND CLASS. Go's `sync.Pool` gives every processor
+// (P) a `private` object that only that P touches, and a `shared` list that
+// other Ps may steal from. Here every thread has, for every class, a PRIVATE
+// cache (`Private`, in the thread's `Shard`) that no other thread takes from:
+// a slot with one buffer, and up to 7 more buffers. Every class has one
+// SHARED list behind a `Mutex`, which any thread takes from when its private
+// cache is empty, and where a thread's buffers go when its private cache is
+// full. Unlike chapter 04, no thread takes from another's private cache:
+// that is what spares the hit path a compare-and-swap, and it is the price:
 // a buffer in one thread's private cache is invisible to the others (up to 8
 // per class per thread), even after that thread exits, until the next thread
 // that gets its slot number adopts the shard.
 //
-// FINDING A THREAD'S SHARD is chapter 04's machinery, unchanged: a small
-// process-wide slot number per live thread (`ThreadSlot`), and per pool a
-// directory of buckets of 1, 2, 4, ... shards made on first use. A shard
-// outlives its thread; the next thread with that slot number adopts it,
-// buffers and counters included. A thread whose thread-locals are being
-// destroyed has no slot: it uses the pool's `homeless` shard, one thread at a
-// time (`homeless_turn`). A `Home` is the proof that this thread may touch a
-// shard's private caches now, and it cannot leave the thread (`!Send`).
+// THE SLOT is lent in place, as chapter 04's: `get` sees it FULL, stores
+// LENT, and returns a guard that points into it; dropping the guard clears
+// the buffer and stores FULL. Nothing moves. (A first version moved the
+// buffer out of a private `Vec<Vec<u8>>` into the guard and back; each move
+// is three words stored and loaded again, and it missed the bar.) Only the
+// owner moves the slot out of FULL or EMPTY, so plain stores do, with no
+// compare-and-swap; the state is atomic only because a guard may be dropped
+// on another thread, whose release store of FULL the owner's acquire load
+// sees. The slot holds only a buffer of exactly the class's size, so its
+// place and bytes in the limits are known without looking. `get` is cut
+// down to this path and always inlined; everything else is `get_slow`.
+//
+// FINDING A THREAD'S SHARD is chapter 04's machinery: a small process-wide
+// slot number per live thread (`ThreadSlot`, which also works out once where
+// its shard sits in a directory), and per pool a directory of buckets of 1,
+// 2, 4, ... shards made on first use. A shard outlives its thread; the next
+// thread with that slot number adopts it, buffers and counters included. A
+// thread whose thread-locals are being destroyed has no slot: it uses the
+// pool's `homeless` shard, one thread at a time (`homeless_turn`). A `Home`
+// is the proof that this thread owns a shard now; it cannot leave the thread
+// (`!Send`), and only `home` and `with_home` make one.
 //
 // SIZE CLASSES. `get(n)` needs the smallest class >= n; a buffer handed back
 // needs the largest class <= its capacity (it must serve every request its
@@ -95,8 +107,10 @@
 // COUNTERS. Per class `hits` and `misses`, per thread `returned`, the three
 // kinds of drops and the gets above the largest class; all in the thread's
 // shard, written by that thread only with a plain load and store (`bump`),
-// and summed by `stats()`. Each private cache mirrors its length and bytes in
-// two atomics for the same reason. `gets` is `hits + misses`, so it can never
+// and summed by `stats()`. (`returned_in_place` is written by the guard that
+// holds the slot: the slot's state orders those writes.) Each private cache
+// mirrors the length and bytes of its other buffers in two atomics, so that
+// `stats()` never reads the cache itself. `gets` is `hits + misses`, so it can never
 // disagree with them, even in a `stats()` taken while other threads run.
 //
 // PANICS. No user code runs inside the pool; the only panic is a `get` of a
@@ -150,7 +164,7 @@ const BUCKETS: usize = usize::BITS as usize;
 ///  thread 0 private:    [b]    []          [b][b][b]          []        only thread 0
 ///  thread 1 private:    []     [b]         [b]                []        only thread 1
 ///  shared (Mutex):      []     []          [b][b][b][b]       [b]       any thread
-///  get(1000) on 0: class 1024: its private cache, else the shared list, else a new buffer
+///  get(1000) on thread 0: class 1024: its private cache, else the shared list, else new
 /// ```
 ///
 /// Buffers come as [`PooledBuffer`] guards that go back to the pool when

@@ -66,9 +66,11 @@ const PRIVATE_SHARE: usize = 8;
 const LARGEST_BUFFER: usize = isize::MAX as usize;
 // ANCHOR_END: constants
 
-/// Entries of the octave table: one per power of two a `usize` can hold,
-/// and one past them.
-const OCTAVES: usize = usize::BITS as usize + 1;
+/// Entries of the octave table: one per power of two a `usize` can hold.
+/// No class and no buffer is larger than `isize::MAX`, so the last entry
+/// (for `2^63` on a 64-bit machine) is always the number of classes, and a
+/// capacity's next octave never runs past it.
+const OCTAVES: usize = usize::BITS as usize;
 
 /// Buckets in the shard directory: bucket `b` holds `2^b` shards, so this many
 /// cover every slot number a `usize` can hold.
@@ -671,11 +673,10 @@ fn validate(sizes: &[usize]) -> Result<(), ConfigError> {
 }
 
 /// The octave table of a valid table of sizes: entry `b` is the index of the
-/// first class of at least `2^b` bytes, or the number of classes if none is;
-/// the last entry (`2^usize::BITS`, too large for any class) is that number.
+/// first class of at least `2^b` bytes, or the number of classes if none is.
 fn octaves(sizes: &[usize]) -> [usize; OCTAVES] {
     todo!(
-        "entry b is the index of the first class of at least 2^b bytes, or the number of classes when none is that large; the last entry (2^64 does not fit a usize) is the number of classes"
+        "entry b is the index of the first class of at least 2^b bytes, or the number of classes when none is that large"
     )
 }
 // ANCHOR_END: validate

@@ -969,6 +969,12 @@ fn a_threads_private_cache_keeps_eight_buffers_of_a_class_and_the_rest_are_share
          (no other thread can take those), and the other 12 go to the class's shared list, \
          where the other thread finds them; its other 8 gets are misses"
     );
+    assert_eq!(
+        (stats.idle_buffers, stats.idle_bytes),
+        (28, 28 * 1024),
+        "8 buffers wait in this thread's private cache, 8 in the other thread's, and 12 on the \
+         shared list: the 12 the other thread took out and the 12 it could not keep privately"
+    );
 }
 
 #[test]

@@ -147,9 +147,11 @@ const PRIVATE_SHARE: usize = 8;
 const LARGEST_BUFFER: usize = isize::MAX as usize;
 // ANCHOR_END: constants
 
-/// Entries of the octave table: one per power of two a `usize` can hold,
-/// and one past them.
-const OCTAVES: usize = usize::BITS as usize + 1;
+/// Entries of the octave table: one per power of two a `usize` can hold.
+/// No class and no buffer is larger than `isize::MAX`, so the last entry
+/// (for `2^63` on a 64-bit machine) is always the number of classes, and a
+/// capacity's next octave never runs past it.
+const OCTAVES: usize = usize::BITS as usize;
 
 /// Buckets in the shard directory: bucket `b` holds `2^b` shards, so this many
 /// cover every slot number a `usize` can hold.
@@ -737,7 +739,7 @@ impl BufferPool {
             .bytes_left
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
                 granted = most.min(left / lot);
-                (granted > 0).then(|| left - granted * lot)
+                Some(left - granted * lot)
             });
         granted
     }
@@ -1116,12 +1118,11 @@ fn validate(sizes: &[usize]) -> Result<(), ConfigError> {
 }
 
 /// The octave table of a valid table of sizes: entry `b` is the index of the
-/// first class of at least `2^b` bytes, or the number of classes if none is;
-/// the last entry (`2^usize::BITS`, too large for any class) is that number.
+/// first class of at least `2^b` bytes, or the number of classes if none is.
 fn octaves(sizes: &[usize]) -> [usize; OCTAVES] {
     let mut octaves = [sizes.len(); OCTAVES];
     let mut class = 0;
-    for (power, entry) in octaves.iter_mut().enumerate().take(OCTAVES - 1) {
+    for (power, entry) in octaves.iter_mut().enumerate() {
         while class < sizes.len() && sizes[class] < 1 << power {
             class += 1;
         }

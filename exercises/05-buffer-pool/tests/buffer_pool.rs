@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::io::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Barrier, Mutex, mpsc};
+use std::sync::{Barrier, Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -1390,6 +1390,49 @@ fn stats_can_be_read_while_other_threads_use_the_pool() {
              and every put counted ({stats:?})"
         );
     });
+}
+
+/// The pool of the thread-exit test: a guard that borrows it can live in a
+/// thread-local, whose destructor runs as the thread exits.
+static EXIT_POOL: OnceLock<BufferPool> = OnceLock::new();
+
+/// Uses [`EXIT_POOL`] from its destructor, while its thread's thread-locals
+/// are being destroyed.
+struct UsesThePoolOnExit;
+
+impl Drop for UsesThePoolOnExit {
+    fn drop(&mut self) {
+        let pool = EXIT_POOL.get().expect("the test sets the pool first");
+        drop(pool.get(100));
+        pool.put(Vec::with_capacity(64));
+        drop(pool.get(100));
+    }
+}
+
+thread_local! {
+    static ON_EXIT: UsesThePoolOnExit = const { UsesThePoolOnExit };
+}
+
+#[test]
+fn a_thread_can_use_the_pool_while_its_thread_locals_are_destroyed() {
+    let pool = EXIT_POOL.get_or_init(BufferPool::new);
+    thread::spawn(|| {
+        // First used before the pool, so destroyed after the pool's own
+        // thread-local: the thread has no place of its own in the pool then.
+        ON_EXIT.with(|_| {});
+        drop(pool.get(100));
+    })
+    .join()
+    .expect("a thread that uses the pool as it exits must not panic");
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.gets, stats.hits, stats.returned, stats.idle_buffers),
+        (3, 1, 4, 3),
+        "the thread got a buffer, then, while exiting, got one (a miss: its own buffer is out \
+         of reach now), put one, and got the one it had handed back (a hit); every counter must \
+         count what happened, whatever state the thread was in ({stats:?})"
+    );
+    assert_consistent(pool, "after a thread used the pool as it exited");
 }
 
 /// Gets, writes and hand-backs per thread in the stress test; Miri runs far fewer.

@@ -166,12 +166,14 @@ struct Private {
 /// What only a private cache's owner may touch.
 #[derive(Default)]
 struct Cache {
-    /// Idle buffers of the class, handed back on this thread; capacity for
-    /// `room` of them is reserved, so a push never allocates.
+    /// Idle buffers of the class, handed back on this thread, other than
+    /// the slot's.
     buffers: Vec<Vec<u8>>,
-    /// Most buffers `buffers` may hold: places reserved from `max_idle_per_class`.
-    room: usize,
-    /// Most bytes they may hold together: reserved from `max_idle_bytes`.
+    /// Most bytes they may hold together: reserved from `max_idle_bytes`,
+    /// with as many places of `max_idle_per_class` as buffers of the class's
+    /// size would fill it. A buffer never has less than the class's size, so
+    /// keeping within the bytes keeps within the places too, and within the
+    /// capacity `grant` reserved in `buffers`: a push never allocates.
     room_bytes: usize,
     /// Whether this cache has asked for its share yet (it may have got none).
     has_share: bool,
@@ -786,12 +788,12 @@ impl<'a> Home<'a> {
 
     /// Keeps `buffer` in the private cache of `class`: in its slot if the
     /// cache has one, the slot is EMPTY and the buffer has exactly the
-    /// class's size; else with its other buffers if they have room for one
-    /// more and for its capacity. Returns it if neither can take it.
+    /// class's size; else with its other buffers if their bytes have room for
+    /// its capacity. Returns it if neither can take it.
     #[inline]
     fn keep(&self, class: usize, buffer: Vec<u8>) -> Result<(), Vec<u8>> {
         todo!(
-            "`buffer` is in the slot (when the cache has one, it is EMPTY and the capacity is exactly the class's size; the slot is FULL then), or else among the other buffers if that stays within room and room_bytes, with idle and idle_bytes updated; otherwise it comes back as Err, untouched. Never allocates"
+            "`buffer` is in the slot (when the cache has one, it is EMPTY and the capacity is exactly the class's size; the slot is FULL then), or else among the other buffers if their bytes stay within room_bytes, with idle and idle_bytes updated; otherwise it comes back as Err, untouched. Never allocates"
         )
     }
 
@@ -824,9 +826,8 @@ impl<'a> Home<'a> {
         cache.has_share = true;
         if places > 0 {
             cache.has_slot = true;
-            cache.room += places - 1;
             cache.room_bytes += bytes - private.size;
-            cache.buffers.reserve_exact(cache.room);
+            cache.buffers.reserve_exact(places - 1);
         }
     }
 }
@@ -888,8 +889,9 @@ impl ThreadSlot {
         let number = match slots.free.pop() {
             Some(Reverse(number)) => number,
             None => {
+                let number = slots.next;
                 slots.next += 1;
-                slots.next - 1
+                number
             }
         };
         Self {

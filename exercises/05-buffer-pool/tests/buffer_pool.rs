@@ -595,6 +595,13 @@ fn many_buffers_held_at_once_are_all_different_and_all_come_back() {
             "round {round}: 20 buffers held at once must be 20 different buffers; one buffer \
              handed to two holders lets them overwrite each other's data"
         );
+        let stats = pool.stats();
+        assert_eq!(
+            (stats.idle_buffers, stats.idle_bytes),
+            (0, 0),
+            "round {round}: all 20 buffers of the pool are held, so none is idle, and no idle \
+             byte is left: idle_bytes follows every buffer that leaves the pool ({stats:?})"
+        );
     }
     let stats = pool.stats();
     assert_eq!(
@@ -1390,6 +1397,27 @@ fn stats_can_be_read_while_other_threads_use_the_pool() {
              and every put counted ({stats:?})"
         );
     });
+}
+
+#[test]
+fn a_thread_started_after_another_exited_takes_over_its_private_caches() {
+    let pool = BufferPool::new();
+    let rounds = if cfg!(miri) { 4 } else { 20 };
+    for _ in 0..rounds {
+        // Each thread is joined before the next starts: a join waits until
+        // the thread has exited, thread-locals and all.
+        thread::scope(|s| {
+            s.spawn(|| drop(pool.get(1024))).join().expect("no panic");
+        });
+    }
+    let stats = pool.stats();
+    assert!(
+        stats.hits > 0,
+        "{rounds} threads, one after another, each got and handed back one buffer, and none \
+         found the buffer its predecessor left in its private cache ({stats:?}): a thread's \
+         slot number must be given back when it exits, so that the next thread takes over the \
+         exited thread's part of the pool instead of leaving it to nobody"
+    );
 }
 
 /// The pool of the thread-exit test: a guard that borrows it can live in a

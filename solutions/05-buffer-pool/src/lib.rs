@@ -254,12 +254,14 @@ struct Private {
 /// What only a private cache's owner may touch.
 #[derive(Default)]
 struct Cache {
-    /// Idle buffers of the class, handed back on this thread; capacity for
-    /// `room` of them is reserved, so a push never allocates.
+    /// Idle buffers of the class, handed back on this thread, other than
+    /// the slot's.
     buffers: Vec<Vec<u8>>,
-    /// Most buffers `buffers` may hold: places reserved from `max_idle_per_class`.
-    room: usize,
-    /// Most bytes they may hold together: reserved from `max_idle_bytes`.
+    /// Most bytes they may hold together: reserved from `max_idle_bytes`,
+    /// with as many places of `max_idle_per_class` as buffers of the class's
+    /// size would fill it. A buffer never has less than the class's size, so
+    /// keeping within the bytes keeps within the places too, and within the
+    /// capacity `grant` reserved in `buffers`: a push never allocates.
     room_bytes: usize,
     /// Whether this cache has asked for its share yet (it may have got none).
     has_share: bool,
@@ -1254,8 +1256,8 @@ impl<'a> Home<'a> {
 
     /// Keeps `buffer` in the private cache of `class`: in its slot if the
     /// cache has one, the slot is EMPTY and the buffer has exactly the
-    /// class's size; else with its other buffers if they have room for one
-    /// more and for its capacity. Returns it if neither can take it.
+    /// class's size; else with its other buffers if their bytes have room for
+    /// its capacity. Returns it if neither can take it.
     #[inline]
     fn keep(&self, class: usize, buffer: Vec<u8>) -> Result<(), Vec<u8>> {
         let private = self.private(class);
@@ -1273,7 +1275,7 @@ impl<'a> Home<'a> {
             return Ok(());
         }
         let bytes = private.idle_bytes.load(Ordering::Relaxed) + buffer.capacity();
-        if cache.buffers.len() == cache.room || bytes > cache.room_bytes {
+        if bytes > cache.room_bytes {
             return Err(buffer);
         }
         cache.buffers.push(buffer); // within the capacity `grant` reserved
@@ -1311,9 +1313,8 @@ impl<'a> Home<'a> {
         cache.has_share = true;
         if places > 0 {
             cache.has_slot = true;
-            cache.room += places - 1;
             cache.room_bytes += bytes - private.size;
-            cache.buffers.reserve_exact(cache.room);
+            cache.buffers.reserve_exact(places - 1);
         }
     }
 }
@@ -1375,8 +1376,9 @@ impl ThreadSlot {
         let number = match slots.free.pop() {
             Some(Reverse(number)) => number,
             None => {
+                let number = slots.next;
                 slots.next += 1;
-                slots.next - 1
+                number
             }
         };
         Self {

@@ -1358,14 +1358,22 @@ fn stats_can_be_read_while_other_threads_use_the_pool() {
             "a pool with max_idle_per_class(10)",
         );
         let done = AtomicBool::new(false);
+        /// Sets `done` when the busy thread ends, even by a panic, so that the
+        /// loop below ends too and the panic is reported.
+        struct Done<'a>(&'a AtomicBool);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Release);
+            }
+        }
         thread::scope(|s| {
             s.spawn(|| {
+                let _done = Done(&done);
                 for i in 0..ROUNDS {
                     let held: Vec<_> = (0..i % 14).map(|_| pool.get(512)).collect();
                     drop(held);
                     pool.put(Vec::with_capacity(700));
                 }
-                done.store(true, Ordering::Release);
             });
             let mut last = zero_stats();
             while !done.load(Ordering::Acquire) {

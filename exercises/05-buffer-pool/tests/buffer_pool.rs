@@ -639,6 +639,16 @@ fn buffers_come_back_empty() {
         assert_eq!(buf.capacity(), 128, "... and keeps its capacity");
     }
     assert_eq!(pool.stats().hits, 2, "both gets were served from the pool");
+    drop(all);
+    for round in 0..3 {
+        let mut buf = pool.get(100);
+        assert!(
+            buf.is_empty(),
+            "round {round}: the buffer handed back last round came back holding {:?}",
+            &buf[..]
+        );
+        buf.extend_from_slice(b"left behind");
+    }
 }
 
 #[test]
@@ -765,6 +775,38 @@ fn a_buffer_that_grew_is_filed_by_its_new_capacity() {
         (again.capacity(), again.len(), pool.stats().hits),
         (grown, 0, 1),
         "the grown buffer serves a get(4096), empty"
+    );
+}
+
+#[test]
+fn a_buffer_that_grew_after_a_hit_is_filed_by_its_new_capacity_too() {
+    let pool = BufferPool::new();
+    drop(pool.get(1024));
+    let mut buf = pool.get(1024); // a hit: the buffer just handed back
+    buf.extend_from_slice(&[7; 3000]);
+    let grown = buf.capacity();
+    drop(buf);
+    let stats = pool.stats();
+    assert_eq!(
+        (class(&pool, 1024).idle, class(&pool, 2048).idle, stats.idle_bytes),
+        (0, 1, grown),
+        "a buffer served from the pool that grew to {grown} bytes is filed by that capacity, in \
+         the largest class it covers (2048), and idle_bytes counts all {grown} bytes ({stats:?})"
+    );
+    let again = pool.get(2048);
+    assert_eq!(
+        (again.capacity(), again.len(), pool.stats().hits),
+        (grown, 0, 2),
+        "the grown buffer serves the next get of its new class, empty"
+    );
+    drop(again);
+    let mut shrunk = pool.get(2048);
+    shrunk.shrink_to(0);
+    drop(shrunk);
+    assert_eq!(
+        (pool.stats().dropped_undersized, pool.stats().idle_buffers),
+        (1, 0),
+        "the same buffer shrunk to nothing is dropped as undersized"
     );
 }
 

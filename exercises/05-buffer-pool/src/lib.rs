@@ -9,13 +9,14 @@
 //!
 //! Chapter 04 taught you how threads stay out of each other's way, so that
 //! machinery is given here, adapted: the thread slots and the shard
-//! directory (`ThreadSlot`, `home`, `with_home`, `shard`, `shards`), the `Home` that
-//! proves a thread owns a shard, the slot of each private cache with its
-//! states (`lend_slot`, `pop`, `has_share`, `grant`, and the guard's
-//! `Deref`, `DerefMut`, `Drop` and `into_vec`), and small helpers (`bump`,
-//! `lock`, `allocate`). Also given: the data layout with every field's
-//! meaning, the constructors that only pass things on (`new`, `with_sizes`,
-//! `builder` and its setters), and every signature with its contract.
+//! directory (`ThreadSlot`, `home`, `with_home`, `shard`, `shards`); the
+//! `Home` that proves a thread owns a shard; the parts of a private cache
+//! that only move things (`lend_slot`, `pop`, `has_share`, `grant`); the
+//! guard (`Deref`, `DerefMut`, `Drop`, `into_vec`); and small helpers
+//! (`bump`, `lock`, `allocate`). Also given: the data layout with every
+//! field's meaning, the constructors that only pass things on (`new`,
+//! `with_sizes`, `builder` and its setters), and every signature with its
+//! contract.
 //!
 //! Yours is what this chapter is about: the size classes (checking a table,
 //! finding a class in a few steps), getting and handing back buffers by

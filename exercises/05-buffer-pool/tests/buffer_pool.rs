@@ -1006,8 +1006,16 @@ fn a_threads_private_cache_keeps_eight_buffers_of_a_class_and_the_rest_are_share
     hand_back(&pool, 20, 1024);
     thread::scope(|s| {
         s.spawn(|| {
-            let held: Vec<_> = (0..20).map(|_| pool.get(1024)).collect();
-            drop(held);
+            let first: Vec<_> = (0..5).map(|_| pool.get(1024)).collect();
+            let stats = pool.stats();
+            assert_eq!(
+                (stats.hits, stats.idle_buffers, stats.idle_bytes),
+                (5, 15, 15 * 1024),
+                "the other thread's first 5 gets come from the shared list: 8 buffers are left \
+                 in this thread's private cache and 7 on the shared list ({stats:?})"
+            );
+            let rest: Vec<_> = (0..15).map(|_| pool.get(1024)).collect();
+            drop((first, rest));
         });
     });
     let stats = pool.stats();

@@ -616,6 +616,14 @@ fn many_buffers_held_at_once_are_all_different_and_all_come_back() {
         "rounds 2 and 3 find the 20 buffers of round 1 in the pool"
     );
     assert_consistent(&pool, "after 3 rounds of 20");
+    let three: Vec<_> = (0..3).map(|_| pool.get(256)).collect();
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.idle_buffers, stats.idle_bytes),
+        (17, 17 * 256),
+        "with 3 of the 20 buffers held, 17 are idle, and so are their bytes ({stats:?})"
+    );
+    drop(three);
 }
 
 #[test]
@@ -788,7 +796,11 @@ fn a_buffer_that_grew_after_a_hit_is_filed_by_its_new_capacity_too() {
     drop(buf);
     let stats = pool.stats();
     assert_eq!(
-        (class(&pool, 1024).idle, class(&pool, 2048).idle, stats.idle_bytes),
+        (
+            class(&pool, 1024).idle,
+            class(&pool, 2048).idle,
+            stats.idle_bytes
+        ),
         (0, 1, grown),
         "a buffer served from the pool that grew to {grown} bytes is filed by that capacity, in \
          the largest class it covers (2048), and idle_bytes counts all {grown} bytes ({stats:?})"

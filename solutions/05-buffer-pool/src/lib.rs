@@ -1305,7 +1305,9 @@ impl<'a> Home<'a> {
 
     /// Gives the private cache of `class` the places and bytes of its share:
     /// one place and the class's size for the slot, the rest for the other
-    /// buffers, with the capacity to hold them without allocating again.
+    /// buffers, with the capacity to hold them without allocating again
+    /// (room for `places` buffers, one more than they can use: simpler, and
+    /// one `Vec` header is all it costs).
     fn grant(&self, class: usize, places: usize, bytes: usize) {
         let private = self.private(class);
         // SAFETY: as in `keep`.
@@ -1314,7 +1316,7 @@ impl<'a> Home<'a> {
         if places > 0 {
             cache.has_slot = true;
             cache.room_bytes += bytes - private.size;
-            cache.buffers.reserve_exact(places - 1);
+            cache.buffers.reserve_exact(places);
         }
     }
 }

@@ -17,6 +17,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+#[path = "buffer_pool.rs"]
+#[allow(dead_code)]
+mod buffer_pool;
 #[path = "custom_allocators.rs"]
 #[allow(dead_code)]
 mod custom_allocators;
@@ -105,10 +108,11 @@ fn main() -> std::io::Result<()> {
         .filter(|a| !a.starts_with('-'))
         .collect();
     type Rows = fn(&mut Counted);
-    let groups: [(&str, Rows); 3] = [
+    let groups: [(&str, Rows); 4] = [
         ("custom_allocators", |d| custom_allocators::rows(d)),
         ("size_class_lookup", |d| size_class_lookup::rows(d)),
         ("pool_allocator", |d| pool_allocator::rows(d)),
+        ("buffer_pool", |d| buffer_pool::rows(d)),
     ];
     let out = common::workbook_dir().join("allocs");
     std::fs::create_dir_all(&out)?;

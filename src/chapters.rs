@@ -160,6 +160,73 @@ pub const CHAPTERS: &[Chapter] = &[
             ("pool_allocator", "pool_allocator_2_threads"),
         ],
     },
+    Chapter {
+        number: "05",
+        slug: "buffer-pool",
+        title: "BufferPool",
+        comparisons: &[
+            Comparison {
+                group: "buffer_pool",
+                id: "with_pool",
+                baseline: "without_pool",
+                min_speedup: Some(5.0),
+            },
+            Comparison {
+                group: "buffer_pool",
+                id: "with_pool_256k",
+                baseline: "without_pool_256k",
+                min_speedup: Some(4.0),
+            },
+            Comparison {
+                group: "buffer_pool",
+                id: "without_pool_256k",
+                baseline: "without_pool_256k_first_call",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "buffer_pool",
+                id: "with_pool_zeroed",
+                baseline: "without_pool",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "buffer_pool",
+                id: "with_pool",
+                baseline: "pool_allocator",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "buffer_pool",
+                id: "with_pool",
+                baseline: "mutex_vec",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "buffer_pool",
+                id: "with_pool_2_threads",
+                baseline: "with_pool",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "buffer_pool",
+                id: "mutex_vec_2_threads",
+                baseline: "mutex_vec",
+                min_speedup: None,
+            },
+        ],
+        solution_rows: &[
+            ("buffer_pool", "with_pool"),
+            ("buffer_pool", "with_pool_zeroed"),
+            ("buffer_pool", "with_pool_2_threads"),
+            ("buffer_pool", "with_pool_256k"),
+        ],
+        learner_rows: &[
+            ("buffer_pool", "with_pool"),
+            ("buffer_pool", "with_pool_zeroed"),
+            ("buffer_pool", "with_pool_2_threads"),
+            ("buffer_pool", "with_pool_256k"),
+        ],
+    },
 ];
 
 impl Chapter {

@@ -72,7 +72,11 @@ pub fn bar_chart(title: &str, x_label: &str, bars: &[Bar]) -> anyhow::Result<Str
     {
         let root = SVGBackend::with_string(&mut svg, (760, height)).into_drawing_area();
         root.fill(&WHITE)?;
-        let max = bars.iter().map(|b| b.value).fold(0.0_f64, f64::max) * 1.2;
+        let cut = cut_at(bars);
+        let max = match cut {
+            Some(cut) => cut * 1.3,
+            None => bars.iter().map(|b| b.value).fold(0.0_f64, f64::max) * 1.2,
+        };
         let n = bars.len().max(1);
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 18))
@@ -99,22 +103,22 @@ pub fn bar_chart(title: &str, x_label: &str, bars: &[Bar]) -> anyhow::Result<Str
         for (i, bar) in bars.iter().enumerate() {
             let row = n - 1 - i;
             let color = bar.kind.color();
+            let (end, label) = match cut {
+                Some(cut) if bar.value > cut => (cut, format!("{:.2} (bar cut)", bar.value)),
+                _ => (bar.value, format!("{:.2}", bar.value)),
+            };
             let mut rectangle = Rectangle::new(
                 [
                     (0.0, SegmentValue::Exact(row)),
-                    (bar.value, SegmentValue::Exact(row + 1)),
+                    (end, SegmentValue::Exact(row + 1)),
                 ],
                 color.filled(),
             );
             rectangle.set_margin(4, 4, 0, 0);
             chart.draw_series(std::iter::once(rectangle))?;
             chart.draw_series(std::iter::once(
-                EmptyElement::at((bar.value, SegmentValue::CenterOf(row)))
-                    + Text::new(
-                        format!("{:.2}", bar.value),
-                        (6, -7),
-                        ("sans-serif", 13).into_font().color(&BLACK),
-                    ),
+                EmptyElement::at((end, SegmentValue::CenterOf(row)))
+                    + Text::new(label, (6, -7), ("sans-serif", 13).into_font().color(&BLACK)),
             ))?;
         }
         let mut kinds: Vec<Kind> = bars.iter().map(|b| b.kind).collect();
@@ -133,6 +137,18 @@ pub fn bar_chart(title: &str, x_label: &str, bars: &[Bar]) -> anyhow::Result<Str
         root.present()?;
     }
     Ok(svg)
+}
+
+/// Where to cut bars so that the others stay readable: when the largest bar
+/// is more than 20 times the next one, the bars above 1.5 times that next one
+/// end there (and say so in their label). `None`: draw every bar whole.
+fn cut_at(bars: &[Bar]) -> Option<f64> {
+    let mut values: Vec<f64> = bars.iter().map(|b| b.value).collect();
+    values.sort_by(f64::total_cmp);
+    match values[..] {
+        [.., next, largest] if next > 0.0 && largest > 20.0 * next => Some(1.5 * next),
+        _ => None,
+    }
 }
 
 /// One line of a line chart: a name for the legend and its points.
@@ -248,6 +264,31 @@ mod tests {
         ] {
             assert!(svg.contains(text), "{text} in the chart");
         }
+    }
+
+    #[test]
+    fn a_bar_far_longer_than_the_others_is_cut_so_they_stay_readable() {
+        let bar = |label: &str, value: f64| Bar {
+            label: label.into(),
+            value,
+            kind: Kind::Std,
+        };
+        let bars = [bar("pool", 5.5), bar("malloc", 40.6), bar("mmap", 5255.9)];
+        assert_eq!(
+            cut_at(&bars),
+            Some(1.5 * 40.6),
+            "the largest bar is over 20 times the next: bars end at 1.5 times the next one"
+        );
+        let svg = bar_chart("first call", "ns per operation", &bars).unwrap();
+        assert!(
+            svg.contains("5255.90 (bar cut)") && svg.contains("40.60"),
+            "a cut bar still shows its whole value, and says it is cut"
+        );
+        assert_eq!(
+            cut_at(&bars[..2]),
+            None,
+            "bars within 20 times of each other are drawn whole"
+        );
     }
 
     #[test]

@@ -1,0 +1,1 @@
+//! placeholder until `cargo run -- stub 06 --write`

@@ -23,6 +23,9 @@ mod custom_allocators;
 #[path = "pool_allocator.rs"]
 #[allow(dead_code)]
 mod pool_allocator;
+#[path = "string_builder_pool.rs"]
+#[allow(dead_code)]
+mod string_builder_pool;
 #[path = "size_class_lookup.rs"]
 #[allow(dead_code)]
 mod size_class_lookup;
@@ -105,10 +108,11 @@ fn main() -> std::io::Result<()> {
         .filter(|a| !a.starts_with('-'))
         .collect();
     type Rows = fn(&mut Counted);
-    let groups: [(&str, Rows); 3] = [
+    let groups: [(&str, Rows); 4] = [
         ("custom_allocators", |d| custom_allocators::rows(d)),
         ("size_class_lookup", |d| size_class_lookup::rows(d)),
         ("pool_allocator", |d| pool_allocator::rows(d)),
+        ("string_builder_pool", |d| string_builder_pool::rows(d)),
     ];
     let out = common::workbook_dir().join("allocs");
     std::fs::create_dir_all(&out)?;

@@ -23,12 +23,12 @@ mod custom_allocators;
 #[path = "pool_allocator.rs"]
 #[allow(dead_code)]
 mod pool_allocator;
-#[path = "string_builder_pool.rs"]
-#[allow(dead_code)]
-mod string_builder_pool;
 #[path = "size_class_lookup.rs"]
 #[allow(dead_code)]
 mod size_class_lookup;
+#[path = "string_builder_pool.rs"]
+#[allow(dead_code)]
+mod string_builder_pool;
 
 #[path = "common/mod.rs"]
 mod common;

@@ -30,7 +30,9 @@ fn pool(initial: usize, max_retained: usize, max_idle: usize) -> StringBuilderPo
 /// A pool with the default limits.
 fn default_pool(initial: usize) -> StringBuilderPool {
     StringBuilderPool::new(initial).unwrap_or_else(|err| {
-        panic!("new({initial}) must build a pool: {initial} fits in isize::MAX, but it said {err:?}")
+        panic!(
+            "new({initial}) must build a pool: {initial} fits in isize::MAX, but it said {err:?}"
+        )
     })
 }
 
@@ -286,11 +288,21 @@ fn a_string_handed_back_is_reused_by_the_next_get() {
     drop(again);
     let stats = pool.stats();
     assert_eq!(
-        (stats.gets, stats.hits, stats.misses, stats.returned, stats.idle),
+        (
+            stats.gets,
+            stats.hits,
+            stats.misses,
+            stats.returned,
+            stats.idle
+        ),
         (2, 1, 1, 2, 1),
         "a miss, then a hit; both strings were handed back, and the one string now waits idle"
     );
-    assert_eq!(stats.hit_rate(), 0.5, "1 hit out of 2 gets is a hit rate of 0.5");
+    assert_eq!(
+        stats.hit_rate(),
+        0.5,
+        "1 hit out of 2 gets is a hit rate of 0.5"
+    );
 }
 
 #[test]
@@ -316,7 +328,11 @@ fn a_string_handed_back_with_text_comes_out_empty_with_its_capacity() {
             s.capacity()
         );
     }
-    assert_eq!(pool.stats().hits, 2, "both gets reused a string handed back");
+    assert_eq!(
+        pool.stats().hits,
+        2,
+        "both gets reused a string handed back"
+    );
 }
 
 #[test]
@@ -334,7 +350,13 @@ fn many_strings_held_at_once_are_all_different_and_all_come_back() {
     }
     let stats = pool.stats();
     assert_eq!(
-        (stats.gets, stats.hits, stats.misses, stats.returned, stats.idle),
+        (
+            stats.gets,
+            stats.hits,
+            stats.misses,
+            stats.returned,
+            stats.idle
+        ),
         (60, 40, 20, 60, 20),
         "60 gets: 20 misses in round 1, then 40 hits; all 60 handed back; 20 strings idle"
     );
@@ -347,17 +369,14 @@ fn a_pooled_string_is_a_string_and_a_fmt_write() {
     s.push_str("id=");
     write!(s, "{}", 42).expect("writing to a pooled string cannot fail");
     writeln!(s, ", name={:?}", "Ada").expect("writing to a pooled string cannot fail");
-    s.write_char('!').expect("writing to a pooled string cannot fail");
+    s.write_char('!')
+        .expect("writing to a pooled string cannot fail");
     assert_eq!(
         s.as_str(),
         "id=42, name=\"Ada\"\n!",
         "a pooled string dereferences to String, mutably too, and write!/writeln! append to it"
     );
-    assert_eq!(
-        s.len(),
-        19,
-        "the String methods work through the guard"
-    );
+    assert_eq!(s.len(), 19, "the String methods work through the guard");
     assert_eq!(
         format!("[{s}]"),
         "[id=42, name=\"Ada\"\n!]",
@@ -436,7 +455,11 @@ fn a_string_exactly_at_max_retained_capacity_is_kept() {
     drop(s);
     let mut s = pool.get();
     assert_eq!(
-        (pool.stats().discarded_oversized, pool.stats().hits, s.capacity()),
+        (
+            pool.stats().discarded_oversized,
+            pool.stats().hits,
+            s.capacity()
+        ),
         (0, 1, 1024),
         "a capacity of exactly max_retained_capacity (1024) is within the limit: the string is \
          kept and reused; only a capacity above it is dropped"
@@ -483,7 +506,11 @@ fn a_pooled_string_never_has_more_room_than_max_retained_capacity() {
     with_exact_capacity(&mut s, 40);
     drop(s);
     let s = pool.get();
-    assert_eq!(pool.stats().hits, 1, "the shrunk string was kept and reused");
+    assert_eq!(
+        pool.stats().hits,
+        1,
+        "the shrunk string was kept and reused"
+    );
     assert!(
         (64..=64).contains(&s.capacity()),
         "a string shrunk to 40 bytes came back from get with {} bytes of room; with \
@@ -567,7 +594,11 @@ fn a_pool_with_max_idle_1_keeps_its_string_where_every_thread_can_take_it() {
     thread::scope(|s| {
         s.spawn(|| drop(pool.get()));
     });
-    assert_eq!(pool.stats().idle, 1, "max_idle 1 keeps the one string handed back");
+    assert_eq!(
+        pool.stats().idle,
+        1,
+        "max_idle 1 keeps the one string handed back"
+    );
     drop(pool.get());
     assert_eq!(
         pool.stats().hits,
@@ -673,7 +704,13 @@ fn each_thread_gets_back_its_own_string_first() {
 fn strings_beyond_a_threads_own_share_serve_other_threads() {
     let pool = default_pool(32);
     thread::scope(|s| {
-        s.spawn(|| drop((0..THREAD_SHARE + 4).map(|_| pool.get()).collect::<Vec<_>>()));
+        s.spawn(|| {
+            drop(
+                (0..THREAD_SHARE + 4)
+                    .map(|_| pool.get())
+                    .collect::<Vec<_>>(),
+            )
+        });
     });
     assert_eq!(
         pool.stats().idle,
@@ -818,7 +855,10 @@ fn take(pool: &StringBuilderPool) -> PooledString<'_> {
         s.capacity()
     );
     let address = s.as_ptr() as usize;
-    let fresh = HELD.lock().expect("no panic with the lock held").insert(address);
+    let fresh = HELD
+        .lock()
+        .expect("no panic with the lock held")
+        .insert(address);
     assert!(
         fresh,
         "the string at {address:#x} was handed to a second holder while the first still had it: \
@@ -831,7 +871,9 @@ fn take(pool: &StringBuilderPool) -> PooledString<'_> {
 /// grown past max_retained_capacity.
 fn give_back(mut s: PooledString<'_>, grow: bool) {
     let address = s.as_ptr() as usize;
-    HELD.lock().expect("no panic with the lock held").remove(&address);
+    HELD.lock()
+        .expect("no panic with the lock held")
+        .remove(&address);
     if grow {
         s.push_str(&"y".repeat(600)); // past max_retained_capacity 512
         GROWN.fetch_add(1, Ordering::SeqCst);

@@ -14,9 +14,13 @@
 //! `b.RunParallel` does. `cargo bench --features learner` adds the learner's
 //! crate as `learner/…`.
 //!
+//! `thread_local` is the least a pool can cost: a `thread_local!` list of
+//! strings, with no limit, no counters and nothing shared between threads.
+//!
 //! The rows are written once, in [`rows`]: criterion times them here, and
 //! `benches/alloc_counts.rs` counts their heap allocations in another process.
 
+use std::cell::RefCell;
 use std::fmt::{self, Write};
 use std::hint::black_box;
 
@@ -94,6 +98,35 @@ macro_rules! string_builder_pool_rows {
     };
 }
 
+// ANCHOR: thread_local
+thread_local! {
+    /// The least a string pool can be: one list of strings per thread, for
+    /// the whole program, with no limit, no counters and no shared list.
+    static CACHE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A string from [`CACHE`], or a new one; cleared and put back on drop.
+struct Cached(String);
+
+impl Cached {
+    fn get() -> Self {
+        Cached(
+            CACHE
+                .with_borrow_mut(Vec::pop)
+                .unwrap_or_else(|| String::with_capacity(CAPACITY)),
+        )
+    }
+}
+
+impl Drop for Cached {
+    fn drop(&mut self) {
+        let mut s = std::mem::take(&mut self.0);
+        s.clear();
+        CACHE.with_borrow_mut(|cache| cache.push(s));
+    }
+}
+// ANCHOR_END: thread_local
+
 /// Every row of the group, run by `d`.
 pub fn rows(d: &mut impl Driver) {
     string_builder_pool_rows!(d, "with_pool", StringBuilderPool);
@@ -124,6 +157,12 @@ pub fn rows(d: &mut impl Driver) {
         BATCH / 2,
         without_pool,
     );
+
+    d.run("thread_local", 1, || {
+        let mut s = Cached::get();
+        write_text(&mut s.0).expect(INFALLIBLE);
+        black_box(&s.0);
+    });
 
     // ANCHOR: pool_allocator
     let chapter_04 = PoolAllocator::builder(|| String::with_capacity(CAPACITY))

@@ -180,6 +180,12 @@ pub const CHAPTERS: &[Chapter] = &[
             Comparison {
                 group: "string_builder_pool",
                 id: "with_pool",
+                baseline: "thread_local",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "string_builder_pool",
+                id: "with_pool",
                 baseline: "pool_allocator",
                 min_speedup: None,
             },

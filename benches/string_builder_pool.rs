@@ -1,6 +1,7 @@
 //! `cargo bench --bench string_builder_pool`: chapter 06's pool of `String`s
-//! against a fresh `String` per use, and against the pools of chapter 04 and
-//! of the object-pool crate holding `String`s.
+//! against a fresh `String` per use, and against other pools holding
+//! `String`s: a `Mutex<Vec<String>>`, chapter 04's pool and the object-pool
+//! crate.
 //!
 //! Every id measures one use of a string with room for 1 KiB: get it, write
 //! about 100 bytes into it with `write!`, look at it (`black_box`), and drop
@@ -23,6 +24,7 @@
 use std::cell::RefCell;
 use std::fmt::{self, Write};
 use std::hint::black_box;
+use std::sync::Mutex;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use object_pool::Pool;
@@ -163,6 +165,22 @@ pub fn rows(d: &mut impl Driver) {
         write_text(&mut s.0).expect(INFALLIBLE);
         black_box(&s.0);
     });
+
+    // ANCHOR: mutex_vec
+    let shared: Mutex<Vec<String>> = Mutex::new(
+        (0..PREFILL)
+            .map(|_| String::with_capacity(CAPACITY))
+            .collect(),
+    );
+    d.run("mutex_vec", 1, || {
+        let popped = shared.lock().unwrap().pop();
+        let mut s = popped.unwrap_or_else(|| String::with_capacity(CAPACITY));
+        write_text(&mut s).expect(INFALLIBLE);
+        black_box(&s);
+        s.clear();
+        shared.lock().unwrap().push(s);
+    });
+    // ANCHOR_END: mutex_vec
 
     // ANCHOR: pool_allocator
     let chapter_04 = PoolAllocator::builder(|| String::with_capacity(CAPACITY))

@@ -186,6 +186,12 @@ pub const CHAPTERS: &[Chapter] = &[
             Comparison {
                 group: "string_builder_pool",
                 id: "with_pool",
+                baseline: "mutex_vec",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "string_builder_pool",
+                id: "with_pool",
                 baseline: "pool_allocator",
                 min_speedup: None,
             },

@@ -497,10 +497,15 @@ impl Local<'_> {
         if next >= private.places {
             return Err(string);
         }
-        let mut string = mem::ManuallyDrop::new(string);
-        private.buffers[next] = string.as_mut_ptr();
-        private.lengths[next] = string.len();
-        private.capacities[next] = string.capacity();
+        // The pointer must come from the `Vec`, whose `as_mut_ptr` makes no
+        // reference on the way. `String` has no `as_mut_ptr` of its own:
+        // `string.as_mut_ptr()` is `str::as_mut_ptr` through a `&mut str` as
+        // long as the text, so for an empty string it may reach no byte of
+        // the buffer, not even to free it (Miri reports that free as UB).
+        let mut bytes = mem::ManuallyDrop::new(string.into_bytes());
+        private.buffers[next] = bytes.as_mut_ptr();
+        private.lengths[next] = bytes.len();
+        private.capacities[next] = bytes.capacity();
         private.len = next + 1;
         Ok(())
     }

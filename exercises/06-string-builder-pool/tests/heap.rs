@@ -2,6 +2,8 @@
 //! is the only test in its file: dhat counts every allocation in the process.
 
 use std::fmt::Write;
+use std::sync::Arc;
+use std::thread;
 
 use string_builder_pool::StringBuilderPool;
 
@@ -72,5 +74,28 @@ fn gets_served_from_the_pool_allocate_nothing() {
          freed: {} blocks ({} bytes) are still allocated",
         left.live_blocks,
         left.live_bytes
+    );
+
+    // A thread that exits leaves its strings in its cache, and the next
+    // thread to start takes its slot number (the smallest free one: this is
+    // the only test in its binary, so no other thread takes it first).
+    let pool = Arc::new(StringBuilderPool::new(1024).expect("1024 is a valid initial capacity"));
+    let shared = Arc::clone(&pool);
+    thread::spawn(move || drop(shared.get()))
+        .join()
+        .expect("the first thread runs");
+    let shared = Arc::clone(&pool);
+    let adopted = thread::spawn(move || {
+        let before = thread_heap::counts();
+        drop(shared.get());
+        thread_heap::counts().since(before).made
+    })
+    .join()
+    .expect("the second thread runs");
+    assert_eq!(
+        adopted, 0,
+        "a thread that started after another had exited made {adopted} heap allocations for \
+         its first get; it takes the exited thread's slot number, with the string that thread \
+         left in its cache, so its get must be a hit that allocates nothing"
     );
 }

@@ -729,11 +729,12 @@ fn strings_beyond_a_threads_own_share_serve_other_threads() {
 }
 
 /// The pool of the test below: a thread-local's destructor can only reach a
-/// `'static` pool.
-static EXITING: LazyLock<StringBuilderPool> =
-    LazyLock::new(|| StringBuilderPool::new(32).expect("32 is a valid initial capacity"));
+/// `'static` pool. One idle string at most, none above 64 bytes.
+static EXITING: LazyLock<StringBuilderPool> = LazyLock::new(|| {
+    StringBuilderPool::with_limits(32, 64, 1).expect("valid limits: 32 <= 64, and 1 idle string")
+});
 
-/// Whether the get and drop in `OnExit::drop` went through without a panic.
+/// Whether the gets and drops in `OnExit::drop` went through without a panic.
 static EXIT_WORKED: AtomicBool = AtomicBool::new(false);
 
 /// Uses the pool from a thread-local's destructor, as a thread exits.
@@ -742,8 +743,12 @@ struct OnExit;
 impl Drop for OnExit {
     fn drop(&mut self) {
         let worked = catch_unwind(|| {
-            let mut s = EXITING.get();
-            s.push_str("written while the thread exits");
+            let first = EXITING.get(); // the string the thread handed back: a hit
+            let second = EXITING.get(); // nothing idle: a miss
+            drop(first); // kept: the pool's one place
+            drop(second); // no place left: discarded_full
+            let mut third = EXITING.get(); // a hit
+            third.push_str(&"z".repeat(100)); // past max_retained_capacity: discarded_oversized
         });
         EXIT_WORKED.store(worked.is_ok(), Ordering::SeqCst);
     }
@@ -763,19 +768,61 @@ fn a_thread_that_is_exiting_can_still_use_the_pool() {
     .expect("the thread exits normally");
     assert!(
         EXIT_WORKED.load(Ordering::SeqCst),
-        "a get and a drop made while a thread's thread-locals are being destroyed panicked: \
+        "a get or a drop made while a thread's thread-locals are being destroyed panicked: \
          when the thread has no slot (local() gives None), the pool must still serve it, from \
          the shared list or a new string, and take the string back, counting in the shared \
          counters"
     );
     let stats = EXITING.stats();
     assert_eq!(
-        (stats.gets, stats.returned),
-        (2, 2),
-        "both gets are counted, the one made as the thread exited too, and both strings came \
-         back ({stats:?})"
+        (stats.gets, stats.hits, stats.misses, stats.returned),
+        (4, 2, 2, 4),
+        "four gets (one by the thread, three as it exited), two of them hits on the one string \
+         the pool keeps, and all four strings handed back: what a thread does while it exits \
+         counts like anything else ({stats:?})"
+    );
+    assert_eq!(
+        (stats.discarded_full, stats.discarded_oversized, stats.idle),
+        (1, 1, 0),
+        "as the thread exited, one string came back to a full pool (max_idle 1) and one grown \
+         past max_retained_capacity (64): each is dropped and counted ({stats:?})"
     );
     assert_consistent(stats, "after a thread exited");
+}
+
+#[test]
+fn many_threads_at_once_each_keep_their_own_strings() {
+    /// Threads holding a string at once: more than fit in one block of the
+    /// pool's directory of thread caches.
+    const THREADS: usize = if cfg!(miri) { 20 } else { 40 };
+    within(60, "many threads at once", || {
+        let pool = pool(32, 1024, 4096);
+        let (all_hold, all_back) = (Barrier::new(THREADS), Barrier::new(THREADS));
+        thread::scope(|s| {
+            for _ in 0..THREADS {
+                s.spawn(|| {
+                    let mine = pool.get();
+                    let address = mine.as_ptr();
+                    all_hold.wait(); // every thread holds a string now
+                    drop(mine);
+                    all_back.wait(); // every thread has handed its string back
+                    assert_eq!(
+                        pool.get().as_ptr(),
+                        address,
+                        "{THREADS} threads each handed back one string at the same moment; each \
+                         thread's next get must serve its own string from its own cache, however \
+                         many threads there are: no two threads may share a cache"
+                    );
+                });
+            }
+        });
+        let stats = pool.stats();
+        assert_eq!(
+            (stats.gets, stats.hits, stats.misses, stats.idle),
+            (2 * THREADS as u64, THREADS as u64, THREADS as u64, THREADS),
+            "each thread: a miss, then a hit on its own string; {THREADS} strings idle"
+        );
+    });
 }
 
 // ---------------------------------------------------------------- panics

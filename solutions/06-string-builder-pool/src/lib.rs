@@ -600,9 +600,7 @@ impl StringBuilderPool {
             return None;
         }
         string.clear();
-        if string.capacity() < self.initial_capacity {
-            string.reserve_exact(self.initial_capacity);
-        }
+        string.reserve_exact(self.initial_capacity); // nothing to do unless it was shrunk
         Some(string)
     }
     // ANCHOR_END: give_back

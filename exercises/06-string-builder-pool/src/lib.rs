@@ -383,10 +383,10 @@ impl StringBuilderPool {
     /// arithmetic and no bounds check; later slots go to the buckets.
     #[inline]
     fn shard(&self, slot: usize) -> &Shard {
-        if slot < FIRST_SLOTS {
+        let Some(later) = slot.checked_sub(FIRST_SLOTS) else {
             return &self.first.get_or_init(first_block)[slot];
-        }
-        let (bucket, index) = locate(slot - FIRST_SLOTS);
+        };
+        let (bucket, index) = locate(later);
         let shards =
             self.buckets[bucket].get_or_init(|| (0..1 << bucket).map(|_| Shard::new()).collect());
         &shards[index]

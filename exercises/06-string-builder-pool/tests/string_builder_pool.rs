@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 use std::fmt::{self, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Barrier, LazyLock, Mutex, mpsc};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{LazyLock, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -92,6 +92,56 @@ fn within(secs: u64, what: &str, f: impl FnOnce() + Send + 'static) {
             "{what} did not finish in {secs} s: two threads are probably waiting for each other \
              (a lock held while waiting for another, or a spin that never ends)"
         ),
+    }
+}
+
+/// Meeting points for the threads of one test, like `std::sync::Barrier`
+/// used once each, except that when one thread panics the others stop
+/// waiting and fail too: a thread that fails must fail the test at once,
+/// not leave the others waiting for it forever.
+struct Gates {
+    threads: usize,
+    arrived: Vec<AtomicUsize>,
+    broken: AtomicBool,
+}
+
+impl Gates {
+    fn new(threads: usize, gates: usize) -> Self {
+        Gates {
+            threads,
+            arrived: (0..gates).map(|_| AtomicUsize::new(0)).collect(),
+            broken: AtomicBool::new(false),
+        }
+    }
+
+    /// Waits at gate `gate` until every thread has arrived there.
+    fn wait(&self, gate: usize) {
+        self.arrived[gate].fetch_add(1, Ordering::SeqCst);
+        while self.arrived[gate].load(Ordering::SeqCst) < self.threads {
+            assert!(
+                !self.broken.load(Ordering::SeqCst),
+                "another thread of this test panicked (its message is above), so this one stops \
+                 waiting for it"
+            );
+            thread::yield_now();
+        }
+    }
+
+    /// A guard for the calling thread: if the thread panics while it lives,
+    /// the gates open for everyone.
+    fn watch(&self) -> Watch<'_> {
+        Watch(&self.broken)
+    }
+}
+
+/// Opens the gates when its thread panics (see [`Gates::watch`]).
+struct Watch<'a>(&'a AtomicBool);
+
+impl Drop for Watch<'_> {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            self.0.store(true, Ordering::SeqCst);
+        }
     }
 }
 
@@ -612,12 +662,13 @@ fn a_pool_with_max_idle_1_keeps_its_string_where_every_thread_can_take_it() {
 #[test]
 fn the_idle_strings_of_all_threads_together_stay_within_max_idle() {
     let pool = pool(16, 1024, 8);
-    let both_hold = Barrier::new(2);
+    let gates = Gates::new(2, 1);
     thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| {
+                let _watch = gates.watch();
                 let held: Vec<_> = (0..10).map(|_| pool.get()).collect();
-                both_hold.wait(); // both threads hold 10 before either hands back
+                gates.wait(0); // both threads hold 10 before either hands back
                 drop(held);
             });
         }
@@ -668,15 +719,17 @@ fn a_string_dropped_on_another_thread_goes_back_to_the_pool() {
 #[test]
 fn each_thread_gets_back_its_own_string_first() {
     let pool = default_pool(32);
-    let (both_hold, mine_back, theirs_back) = (Barrier::new(2), Barrier::new(2), Barrier::new(2));
+    let gates = Gates::new(2, 3);
+    let (both_hold, mine_back, theirs_back) = (0, 1, 2);
     thread::scope(|s| {
         s.spawn(|| {
+            let _watch = gates.watch();
             let theirs = pool.get();
             let address = theirs.as_ptr();
-            both_hold.wait();
-            mine_back.wait(); // this test's thread has handed its string back first
+            gates.wait(both_hold);
+            gates.wait(mine_back); // this test's thread has handed its string back first
             drop(theirs);
-            theirs_back.wait();
+            gates.wait(theirs_back);
             assert_eq!(
                 pool.get().as_ptr(),
                 address,
@@ -684,12 +737,13 @@ fn each_thread_gets_back_its_own_string_first() {
                  very string from its own cache: each thread keeps the strings it hands back"
             );
         });
+        let _watch = gates.watch();
         let mine = pool.get();
         let address = mine.as_ptr();
-        both_hold.wait();
+        gates.wait(both_hold);
         drop(mine);
-        mine_back.wait();
-        theirs_back.wait();
+        gates.wait(mine_back);
+        gates.wait(theirs_back);
         assert_eq!(
             pool.get().as_ptr(),
             address,
@@ -797,15 +851,16 @@ fn many_threads_at_once_each_keep_their_own_strings() {
     const THREADS: usize = if cfg!(miri) { 20 } else { 40 };
     within(60, "many threads at once", || {
         let pool = pool(32, 1024, 4096);
-        let (all_hold, all_back) = (Barrier::new(THREADS), Barrier::new(THREADS));
+        let gates = Gates::new(THREADS, 2);
         thread::scope(|s| {
             for _ in 0..THREADS {
                 s.spawn(|| {
+                    let _watch = gates.watch();
                     let mine = pool.get();
                     let address = mine.as_ptr();
-                    all_hold.wait(); // every thread holds a string now
+                    gates.wait(0); // every thread holds a string now
                     drop(mine);
-                    all_back.wait(); // every thread has handed its string back
+                    gates.wait(1); // every thread has handed its string back
                     assert_eq!(
                         pool.get().as_ptr(),
                         address,

@@ -961,8 +961,9 @@ impl ThreadSlot {
         match slots.free.pop() {
             Some(Reverse(slot)) => Self(slot),
             None => {
+                let slot = slots.next;
                 slots.next += 1;
-                Self(slots.next - 1)
+                Self(slot)
             }
         }
     }

@@ -15,7 +15,7 @@
 //! `b.RunParallel` does. `cargo bench --features learner` adds the learner's
 //! crate as `learner/…`.
 //!
-//! `thread_local` is the least a pool can cost: a `thread_local!` list of
+//! `thread_local` is the simplest cache there is: a `thread_local!` list of
 //! strings, with no limit, no counters and nothing shared between threads.
 //!
 //! The rows are written once, in [`rows`]: criterion times them here, and
@@ -102,7 +102,7 @@ macro_rules! string_builder_pool_rows {
 
 // ANCHOR: thread_local
 thread_local! {
-    /// The least a string pool can be: one list of strings per thread, for
+    /// The simplest string cache there is: one list of strings per thread, for
     /// the whole program, with no limit, no counters and no shared list.
     static CACHE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }

@@ -29,6 +29,9 @@ mod pool_allocator;
 #[path = "size_class_lookup.rs"]
 #[allow(dead_code)]
 mod size_class_lookup;
+#[path = "string_builder_pool.rs"]
+#[allow(dead_code)]
+mod string_builder_pool;
 
 #[path = "common/mod.rs"]
 mod common;
@@ -108,11 +111,12 @@ fn main() -> std::io::Result<()> {
         .filter(|a| !a.starts_with('-'))
         .collect();
     type Rows = fn(&mut Counted);
-    let groups: [(&str, Rows); 4] = [
+    let groups: [(&str, Rows); 5] = [
         ("custom_allocators", |d| custom_allocators::rows(d)),
         ("size_class_lookup", |d| size_class_lookup::rows(d)),
         ("pool_allocator", |d| pool_allocator::rows(d)),
         ("buffer_pool", |d| buffer_pool::rows(d)),
+        ("string_builder_pool", |d| string_builder_pool::rows(d)),
     ];
     let out = common::workbook_dir().join("allocs");
     std::fs::create_dir_all(&out)?;

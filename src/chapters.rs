@@ -227,6 +227,65 @@ pub const CHAPTERS: &[Chapter] = &[
             ("buffer_pool", "with_pool_256k"),
         ],
     },
+    Chapter {
+        number: "06",
+        slug: "string-builder-pool",
+        title: "StringBuilderPool",
+        comparisons: &[
+            Comparison {
+                group: "string_builder_pool",
+                id: "with_pool",
+                baseline: "without_pool",
+                min_speedup: Some(1.5),
+            },
+            Comparison {
+                group: "string_builder_pool",
+                id: "with_pool_formatted",
+                baseline: "without_pool_formatted",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "string_builder_pool",
+                id: "with_pool",
+                baseline: "thread_local",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "string_builder_pool",
+                id: "with_pool",
+                baseline: "mutex_vec",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "string_builder_pool",
+                id: "with_pool",
+                baseline: "pool_allocator",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "string_builder_pool",
+                id: "with_pool",
+                baseline: "object_pool",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "string_builder_pool",
+                id: "with_pool_2_threads",
+                baseline: "without_pool_2_threads",
+                min_speedup: None,
+            },
+        ],
+        solution_rows: &[
+            ("string_builder_pool", "with_pool"),
+            ("string_builder_pool", "with_pool_formatted"),
+            ("string_builder_pool", "with_pool_2_threads"),
+        ],
+        learner_rows: &[
+            ("string_builder_pool", "with_pool"),
+            ("string_builder_pool", "with_pool_formatted"),
+            ("string_builder_pool", "with_pool_2_threads"),
+        ],
+    },
 ];
 
 impl Chapter {

@@ -648,7 +648,8 @@ fn failure_message(stdout: &str, name: &str) -> Option<String> {
         .unwrap_or(section);
     // A test may panic on purpose before it fails (a factory that panics,
     // caught by the test), and a scoped thread's panic is repeated as "a
-    // scoped thread panicked". The failure is the last panic that is neither.
+    // scoped thread panicked". The failure is the first panic that is
+    // neither: later ones are usually its consequences.
     let panics: Vec<(&str, &str)> = section
         .split("panicked at ")
         .skip(1)
@@ -663,7 +664,6 @@ fn failure_message(stdout: &str, name: &str) -> Option<String> {
     };
     let (location, after_panic) = panics
         .iter()
-        .rev()
         .find(|(_, msg)| !incidental(msg))
         .or(panics.first())
         .copied()

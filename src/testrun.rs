@@ -535,6 +535,7 @@ fn parse_binary_with_culprit(
         if !unreported.contains(name)
             && !tests.iter().any(|t| &t.name == name)
             && !name.starts_with("main")
+            && !name.starts_with('<')
         {
             unreported.push(name.clone());
         }
@@ -646,10 +647,12 @@ fn failure_message(stdout: &str, name: &str) -> Option<String> {
         .split("\nfailures:\n")
         .next()
         .unwrap_or(section);
-    // A test may panic on purpose before it fails (a factory that panics,
-    // caught by the test), and a scoped thread's panic is repeated as "a
-    // scoped thread panicked". The failure is the first panic that is
-    // neither: later ones are usually its consequences.
+    // A test may panic on purpose, or make the code under test panic and
+    // catch it, before it fails; a scoped thread's panic is repeated as "a
+    // scoped thread panicked", and a joined thread's as `Any { .. }`. So:
+    // an unfinished `todo!()` if there is one; else the last assertion of
+    // the tests file that is none of those; else the first panic that is
+    // none of those.
     let panics: Vec<(&str, &str)> = section
         .split("panicked at ")
         .skip(1)
@@ -658,13 +661,24 @@ fn failure_message(stdout: &str, name: &str) -> Option<String> {
                 .map_or(("", ""), |(at, msg)| (at.trim_end_matches(':'), msg))
         })
         .collect();
+    let first_line = |msg: &str| msg.lines().next().unwrap_or("").to_owned();
     let incidental = |msg: &str| {
-        let first = msg.lines().next().unwrap_or("");
-        first.contains("on purpose") || first.starts_with("a scoped thread panicked")
+        let first = first_line(msg);
+        first.contains("on purpose")
+            || first.starts_with("a scoped thread panicked")
+            || first.contains("Any { .. }")
     };
+    let in_tests = |at: &str| at.starts_with("tests/") || at.contains("/tests/");
     let (location, after_panic) = panics
         .iter()
-        .find(|(_, msg)| !incidental(msg))
+        .find(|(_, msg)| first_line(msg).starts_with("not yet implemented"))
+        .or_else(|| {
+            panics
+                .iter()
+                .rev()
+                .find(|(at, msg)| in_tests(at) && !incidental(msg))
+        })
+        .or_else(|| panics.iter().find(|(_, msg)| !incidental(msg)))
         .or(panics.first())
         .copied()
         .unwrap_or(("", section));
@@ -797,6 +811,21 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out
         assert_eq!(
             failure_message(stdout, "t").as_deref(),
             Some("assertion failed: the real reason")
+        );
+        let caught = "---- t stdout ----\nthread 't' panicked at src/lib.rs:3:9:\n\
+            the pool could not allocate\nthread 't' panicked at tests/x.rs:9:5:\n\
+            a get that panicked counts nothing\n\nfailures:\n";
+        assert_eq!(
+            failure_message(caught, "t").as_deref(),
+            Some("a get that panicked counts nothing")
+        );
+        let stub = "---- t stdout ----\nthread '<unnamed>' panicked at src/lib.rs:3:9:\n\
+            not yet implemented: the contract\nthread 't' panicked at tests/x.rs:9:5:\n\
+            the thread exits normally: Any { .. }\n\nfailures:\n";
+        assert!(
+            failure_message(stub, "t")
+                .unwrap()
+                .starts_with("not yet implemented: the contract")
         );
         let scoped = "---- t stdout ----\nthread '<unnamed>' panicked at tests/x.rs:5:1:\n\
             the thread's reason\nthread 't' panicked at /rustc/std/src/thread/scoped.rs:1:1:\n\

@@ -1235,6 +1235,21 @@ fn a_private_cache_takes_what_is_left_when_a_full_share_does_not_fit() {
 }
 
 #[test]
+fn a_thread_serves_itself_from_its_private_cache_before_the_shared_list() {
+    let pool = BufferPool::new();
+    hand_back(&pool, 8, 1024); // fills this thread's private cache of the class
+    pool.put(Vec::with_capacity(1500)); // on the shared list: the private cache is full
+    let held: Vec<_> = (0..8).map(|_| pool.get(1024)).collect();
+    assert_eq!(
+        held.iter().map(|b| b.capacity()).collect::<Vec<_>>(),
+        [1024; 8],
+        "capacities of this thread's 8 gets: while its private cache of the class has a buffer, \
+         a thread serves itself from there, with no lock, before it takes from the shared list \
+         (where the 1500-byte buffer waits)"
+    );
+}
+
+#[test]
 fn a_shared_list_serves_the_newest_buffer_first() {
     let pool = BufferPool::new();
     hand_back(&pool, 8, 1024); // fills this thread's private cache of the class

@@ -412,15 +412,14 @@ impl BufferPool {
         )
     }
 
-    /// A get that no slot served at once: above the largest class, a new
-    /// buffer of exactly `capacity`; otherwise, on this thread's shard (or
-    /// the homeless one), the slot, the private cache's other buffers, the
-    /// class's shared list, and last a new buffer of the class's size.
+    /// A get that no slot served at once, with `get`'s contract: a hit
+    /// whenever this thread's shard (or the homeless one) or the class's
+    /// shared list has a buffer of the class, a new buffer otherwise.
     #[cold]
     #[inline(never)]
     fn get_slow(&self, capacity: usize) -> PooledBuffer<'_> {
         todo!(
-            "what get did not serve at once: above the largest class, a new buffer of exactly `capacity` bytes, counted as a get above the largest class; otherwise, on this thread's shard (or the homeless one), the slot if FULL, else another buffer of the private cache, else one from the class's shared list (a hit), else a new buffer of exactly the class's size (a miss). Counted only once the buffer is in hand, so a get whose allocation panics counts nothing"
+            "what get did not serve at once, as get documents it: an empty buffer of the smallest class that holds `capacity`, or above the largest class a new one of exactly `capacity` bytes, counted as a get above the largest class and in no class. Within the table, a hit, counted in the class on this thread's shard (or the homeless one), whenever this thread's private cache of the class or the class's shared list has a buffer, this thread's own buffers served before the shared list's; otherwise a miss, with a new buffer of exactly the class's size. A get whose allocation panics counts nothing and holds no lock"
         )
     }
     // ANCHOR_END: get
@@ -443,23 +442,23 @@ impl BufferPool {
         )
     }
 
-    /// Takes a buffer back: cleared, counted in `returned`, then filed by its
-    /// capacity in this thread's private cache, else the shared list, else
-    /// dropped.
+    /// Takes a buffer back, cleared and counted in `returned`: filed by its
+    /// capacity, in this thread's private cache or the class's shared list
+    /// while the limits have room, dropped and counted otherwise.
     #[inline]
     fn give_back(&self, mut buffer: Vec<u8>) {
         todo!(
-            "`buffer` is cleared and counted in this thread's `returned`, then kept in this thread's private cache of the largest class its capacity covers, else on that class's shared list, else dropped and counted in dropped_full; a capacity above the largest class or below the smallest is dropped and counted as oversized or undersized"
+            "`buffer` is cleared and counted once in this thread's `returned`, whatever becomes of it. A capacity above the largest class or below the smallest is dropped and counted as oversized or undersized; any other is kept in the largest class its capacity covers, in this thread's private cache or on the class's shared list, whenever the limits leave room for it, and is dropped and counted in dropped_full only when neither can keep it"
         )
     }
 
-    /// Keeps a buffer that the private cache had no room for: once per class
-    /// and thread, the private cache first reserves its share and tries
-    /// again; then the shared list; else the buffer is dropped (`dropped_full`).
+    /// Keeps a buffer that the private cache turned down, if the limits allow:
+    /// in the private cache once it holds its share (asked for once per class
+    /// and thread), or on the shared list; else it is dropped (`dropped_full`).
     #[cold]
     fn keep_slow(&self, home: &Home<'_>, class: usize, buffer: Vec<u8>) {
         todo!(
-            "the first time this thread's private cache of `class` takes a buffer, it reserves its share of the limits and `buffer` is tried there again; otherwise, or if it still does not fit, `buffer` goes to the class's shared list, or is dropped and counted in dropped_full"
+            "`buffer`, turned down by this thread's private cache of `class`, is kept if the limits allow: in that private cache once the cache holds its share (asked for at most once per class and thread, whether it got anything or not), else on the class's shared list; otherwise it is dropped and counted in dropped_full. Nothing is reserved that does not hold a buffer or belong to the cache's share"
         )
     }
     // ANCHOR_END: give_back
@@ -470,7 +469,7 @@ impl BufferPool {
     /// and bytes taken (none once the limits are spent).
     fn take_share(&self, class: usize) -> (usize, usize) {
         todo!(
-            "up to PRIVATE_SHARE places taken from the class's free places, with the class's size in bytes for each taken from bytes_left, both or neither; the (places, bytes) taken, (0, 0) once either limit is spent"
+            "up to PRIVATE_SHARE places taken from the class's free places, and for each of them the class's size in bytes taken from bytes_left: as many places as lots of bytes, never one without the other, and what is left when a full share does not fit. Returns the (places, bytes) taken: (0, 0) once either limit is spent"
         )
     }
 
@@ -490,8 +489,9 @@ impl BufferPool {
         )
     }
 
-    /// A buffer from the shared list of `class`, its place and bytes given
-    /// back to the limits.
+    /// The newest buffer of the shared list of `class` (the last one put
+    /// there, the likeliest to be in a cache still), its place and bytes
+    /// given back to the limits; `None` when the list is empty.
     fn take_shared(&self, class: usize) -> Option<Vec<u8>> {
         todo!(
             "the newest buffer of the class's shared list, its place and its bytes given back to the limits; None when the list is empty"
@@ -508,7 +508,7 @@ impl BufferPool {
     /// largest class warms nothing.
     pub fn warm(&self, count: usize, size: usize) {
         todo!(
-            "up to `count` new buffers of exactly the class's size on the shared list of the smallest class >= size, each one taking a place and its bytes, stopping at the first that the limits or the allocator refuse; no class above the largest: nothing; no counter changes but the idle ones; never panics"
+            "up to `count` new buffers of exactly the class's size on the shared list of the smallest class of at least `size` bytes, each holding one of the class's free places and its bytes of bytes_left; it stops at the limits, or when the allocator refuses, and a buffer not added holds nothing. Above the largest class it does nothing. No counter changes but idle_buffers and idle_bytes; it never panics or aborts"
         )
     }
     // ANCHOR_END: warm
@@ -671,7 +671,7 @@ impl BufferPoolBuilder {
 /// `Duplicate` or `Unsorted`. The first problem found is returned.
 fn validate(sizes: &[usize]) -> Result<(), ConfigError> {
     todo!(
-        "Ok for a table that is not empty and strictly increasing, with every size from 1 to isize::MAX; otherwise the first problem: NoSizes, then for each size from the first, ZeroSize, SizeTooLarge, then Duplicate or Unsorted against the size before it"
+        "Ok for a table that is not empty and strictly increasing, with every size from 1 to isize::MAX; otherwise NoSizes for an empty table, else the problem of the size with the lowest index: ZeroSize for 0, SizeTooLarge above isize::MAX, and for a size that is neither, Duplicate if it equals the size before it, Unsorted if it is smaller"
     )
 }
 
@@ -794,7 +794,7 @@ impl<'a> Home<'a> {
     #[inline]
     fn keep(&self, class: usize, buffer: Vec<u8>) -> Result<(), Vec<u8>> {
         todo!(
-            "`buffer` is in the slot (when the cache has one, it is EMPTY and the capacity is exactly the class's size; the slot is FULL then), or else among the other buffers if their bytes stay within room_bytes, with idle and idle_bytes updated; otherwise it comes back as Err, untouched. Never allocates"
+            "Ok when `buffer` is in this private cache: in the slot (FULL then) only if the cache has a slot, the slot is EMPTY and the capacity is exactly the class's size; or else among the other buffers only while their bytes stay within room_bytes, idle and idle_bytes matching them. Err with `buffer` untouched when neither can take it. Never allocates or locks, and touches the slot only where the slot's state shows that its last user's writes to it are visible here"
         )
     }
 

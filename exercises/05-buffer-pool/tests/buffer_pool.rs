@@ -271,7 +271,8 @@ fn the_smallest_limits_are_accepted() {
     assert_eq!(
         (stats.idle_buffers, stats.dropped_full),
         (0, 1),
-        "max_idle_bytes(1) is valid, but has no room for a 64-byte buffer: it is dropped"
+        "(idle_buffers, dropped_full): \
+         max_idle_bytes(1) is valid, but has no room for a 64-byte buffer: it is dropped"
     );
     let pool = build(
         BufferPool::builder()
@@ -387,7 +388,8 @@ fn the_default_limits_keep_256_buffers_per_class_and_16_mib_in_all() {
     assert_eq!(
         (stats.idle_buffers, stats.dropped_full),
         (256, 44),
-        "the default max_idle_per_class is 256: of 300 buffers of 64 bytes, 256 are kept"
+        "(idle_buffers, dropped_full): \
+         the default max_idle_per_class is 256: of 300 buffers of 64 bytes, 256 are kept"
     );
     if cfg!(miri) {
         return; // 19 MiB of buffers would take Miri minutes
@@ -428,7 +430,8 @@ fn get_serves_the_smallest_class_that_holds_the_request() {
         assert_eq!(
             (buf.len(), buf.capacity()),
             (0, class_size),
-            "get({request}) must hand out an empty buffer of its class: the smallest class that \
+            "(len, capacity): \
+             get({request}) must hand out an empty buffer of its class: the smallest class that \
              holds {request} bytes, {class_size}"
         );
         drop(buf);
@@ -490,13 +493,14 @@ fn get_above_the_largest_class_makes_a_buffer_of_exactly_that_size_counted_in_no
     assert_eq!(
         (buf.len(), buf.capacity()),
         (0, 65537),
-        "above the largest class, get hands out a plain empty buffer of exactly the size asked for"
+        "(len, capacity): \
+         above the largest class, get hands out a plain empty buffer of exactly the size asked for"
     );
     let stats = pool.stats();
     assert_eq!(
         (stats.gets, stats.misses),
         (1, 1),
-        "a get above the largest class is a get and a miss"
+        "(gets, misses): a get above the largest class is a get and a miss"
     );
     assert!(
         pool.class_stats().iter().all(|c| c.gets == 0),
@@ -513,7 +517,8 @@ fn an_oversized_buffer_is_dropped_when_handed_back() {
     assert_eq!(
         (stats.returned, stats.dropped_oversized, stats.idle_buffers),
         (1, 1, 0),
-        "a buffer larger than the largest class is counted as returned and dropped as \
+        "(returned, dropped_oversized, idle_buffers): \
+         a buffer larger than the largest class is counted as returned and dropped as \
          oversized: one huge request must not pin its memory in the pool"
     );
     drop(pool.get(100_000));
@@ -544,7 +549,8 @@ fn a_buffer_handed_back_is_reused_by_the_next_get_of_its_class() {
             stats.idle_buffers
         ),
         (2, 1, 1, 2, 1),
-        "a miss, then a hit; both buffers were handed back, and one buffer waits idle"
+        "(gets, hits, misses, returned, idle_buffers): \
+         a miss, then a hit; both buffers were handed back, and one buffer waits idle"
     );
     assert_eq!(
         stats.idle_bytes, 1024,
@@ -599,7 +605,8 @@ fn many_buffers_held_at_once_are_all_different_and_all_come_back() {
         assert_eq!(
             (stats.idle_buffers, stats.idle_bytes),
             (0, 0),
-            "round {round}: all 20 buffers of the pool are held, so none is idle, and no idle \
+            "(idle_buffers, idle_bytes): \
+             round {round}: all 20 buffers of the pool are held, so none is idle, and no idle \
              byte is left: idle_bytes follows every buffer that leaves the pool ({stats:?})"
         );
     }
@@ -613,7 +620,8 @@ fn many_buffers_held_at_once_are_all_different_and_all_come_back() {
             stats.idle_buffers
         ),
         (60, 40, 20, 60, 20),
-        "rounds 2 and 3 find the 20 buffers of round 1 in the pool"
+        "(gets, hits, misses, returned, idle_buffers): \
+         rounds 2 and 3 find the 20 buffers of round 1 in the pool"
     );
     assert_consistent(&pool, "after 3 rounds of 20");
     let three: Vec<_> = (0..3).map(|_| pool.get(256)).collect();
@@ -621,7 +629,8 @@ fn many_buffers_held_at_once_are_all_different_and_all_come_back() {
     assert_eq!(
         (stats.idle_buffers, stats.idle_bytes),
         (17, 17 * 256),
-        "with 3 of the 20 buffers held, 17 are idle, and so are their bytes ({stats:?})"
+        "(idle_buffers, idle_bytes): \
+         with 3 of the 20 buffers held, 17 are idle, and so are their bytes ({stats:?})"
     );
     drop(three);
 }
@@ -667,7 +676,8 @@ fn put_hands_in_a_vec_made_elsewhere_filed_by_its_capacity() {
     assert_eq!(
         (stats.returned, stats.idle_buffers, stats.idle_bytes),
         (1, 1, 3000),
-        "put counts as a buffer handed back, and the buffer waits in the pool with all its \
+        "(returned, idle_buffers, idle_bytes): \
+         put counts as a buffer handed back, and the buffer waits in the pool with all its \
          capacity"
     );
     assert_eq!(
@@ -680,7 +690,7 @@ fn put_hands_in_a_vec_made_elsewhere_filed_by_its_capacity() {
     assert_eq!(
         (buf.capacity(), pool.stats().hits),
         (3000, 1),
-        "get(2000) is served by the 2048-byte class: the buffer put there, a hit"
+        "(capacity, hits): get(2000) is served by the 2048-byte class: the buffer put there, a hit"
     );
     drop(buf);
     assert_eq!(
@@ -705,7 +715,8 @@ fn put_of_a_buffer_that_fits_no_class_drops_it() {
             stats.idle_buffers
         ),
         (3, 2, 1, 0),
-        "put accepts any Vec: one of 0 or 63 bytes is below the smallest class (64) and is \
+        "(returned, dropped_undersized, dropped_oversized, idle_buffers): \
+         put accepts any Vec: one of 0 or 63 bytes is below the smallest class (64) and is \
          dropped as undersized, one of 1 MiB is above the largest and dropped as oversized"
     );
     assert_eq!(stats.gets, 0, "put is not a get");
@@ -720,13 +731,14 @@ fn into_vec_keeps_the_buffer_out_of_the_pool() {
     assert_eq!(
         (first.capacity(), second.capacity()),
         (64, 64),
-        "into_vec gives the buffer itself"
+        "(first's capacity, second's capacity): into_vec gives the buffer itself"
     );
     let stats = pool.stats();
     assert_eq!(
         (stats.gets, stats.hits, stats.returned, stats.idle_buffers),
         (3, 1, 1, 0),
-        "three gets, one of them a hit; two buffers were kept with into_vec, so only one was \
+        "(gets, hits, returned, idle_buffers): \
+         three gets, one of them a hit; two buffers were kept with into_vec, so only one was \
          handed back, and it is the one the last get took out again"
     );
     drop(pool.get(64));
@@ -775,14 +787,15 @@ fn a_buffer_that_grew_is_filed_by_its_new_capacity() {
     assert_eq!(
         (class(&pool, 128).idle, class(&pool, 4096).idle),
         (0, 1),
-        "a buffer that grew from 128 to {grown} bytes of capacity is filed in the largest \
+        "(idle of the 128-byte class, idle of the 4096-byte class): \
+         a buffer that grew from 128 to {grown} bytes of capacity is filed in the largest \
          class it now covers, 4096, not in the class it came from"
     );
     let again = pool.get(4096);
     assert_eq!(
         (again.capacity(), again.len(), pool.stats().hits),
         (grown, 0, 1),
-        "the grown buffer serves a get(4096), empty"
+        "(again's capacity, again's len, hits): the grown buffer serves a get(4096), empty"
     );
 }
 
@@ -802,14 +815,16 @@ fn a_buffer_that_grew_after_a_hit_is_filed_by_its_new_capacity_too() {
             stats.idle_bytes
         ),
         (0, 1, grown),
-        "a buffer served from the pool that grew to {grown} bytes is filed by that capacity, in \
+        "(idle of the 1024-byte class, idle of the 2048-byte class, idle_bytes): \
+         a buffer served from the pool that grew to {grown} bytes is filed by that capacity, in \
          the largest class it covers (2048), and idle_bytes counts all {grown} bytes ({stats:?})"
     );
     let again = pool.get(2048);
     assert_eq!(
         (again.capacity(), again.len(), pool.stats().hits),
         (grown, 0, 2),
-        "the grown buffer serves the next get of its new class, empty"
+        "(again's capacity, again's len, hits): \
+         the grown buffer serves the next get of its new class, empty"
     );
     drop(again);
     let mut shrunk = pool.get(2048);
@@ -818,7 +833,8 @@ fn a_buffer_that_grew_after_a_hit_is_filed_by_its_new_capacity_too() {
     assert_eq!(
         (pool.stats().dropped_undersized, pool.stats().idle_buffers),
         (1, 0),
-        "the same buffer shrunk to nothing is dropped as undersized"
+        "(dropped_undersized, idle_buffers): \
+         the same buffer shrunk to nothing is dropped as undersized"
     );
 }
 
@@ -832,7 +848,8 @@ fn a_buffer_that_grew_past_the_largest_class_is_dropped() {
     assert_eq!(
         (stats.returned, stats.dropped_oversized, stats.idle_buffers),
         (1, 1, 0),
-        "a buffer that grew past the largest class (256) is dropped as oversized, even though \
+        "(returned, dropped_oversized, idle_buffers): \
+         a buffer that grew past the largest class (256) is dropped as oversized, even though \
          it came from the pool"
     );
 }
@@ -848,7 +865,8 @@ fn a_buffer_shrunk_below_the_smallest_class_is_dropped() {
     assert_eq!(
         (stats.dropped_undersized, stats.idle_buffers),
         (1, 0),
-        "a buffer shrunk to {shrunk} bytes is below the smallest class (64): it cannot serve \
+        "(dropped_undersized, idle_buffers): \
+         a buffer shrunk to {shrunk} bytes is below the smallest class (64): it cannot serve \
          any get, so it is dropped as undersized"
     );
 }
@@ -863,7 +881,8 @@ fn a_buffer_shrunk_within_the_table_serves_only_requests_it_can_hold() {
     assert_eq!(
         (class(&pool, 1024).idle, class(&pool, 64).idle),
         (0, 1),
-        "a 1024-byte buffer shrunk to {shrunk} bytes is filed in the largest class it covers, 64"
+        "(idle of the 1024-byte class, idle of the 64-byte class): \
+         a 1024-byte buffer shrunk to {shrunk} bytes is filed in the largest class it covers, 64"
     );
     assert_eq!(
         pool.get(100).capacity(),
@@ -932,13 +951,15 @@ fn max_idle_per_class_caps_each_class_and_counts_the_rest_as_dropped_full() {
     assert_eq!(
         (stats.returned, stats.idle_buffers, stats.dropped_full),
         (5, 3, 2),
-        "5 buffers handed back to a class that keeps at most 3: 3 kept, 2 dropped as full"
+        "(returned, idle_buffers, dropped_full): \
+         5 buffers handed back to a class that keeps at most 3: 3 kept, 2 dropped as full"
     );
     hand_back(&pool, 5, 64);
     assert_eq!(
         (class(&pool, 64).idle, class(&pool, 1024).idle),
         (3, 3),
-        "each class has its own limit: the 64-byte class keeps 3 too"
+        "(idle of the 64-byte class, idle of the 1024-byte class): \
+         each class has its own limit: the 64-byte class keeps 3 too"
     );
     assert_eq!(pool.stats().dropped_full, 4, "2 more dropped");
 }
@@ -954,13 +975,15 @@ fn max_idle_bytes_caps_the_idle_bytes_of_all_classes_together() {
     assert_eq!(
         (stats.idle_buffers, stats.idle_bytes, stats.dropped_full),
         (4, 4096, 1),
-        "4096 bytes hold four 1024-byte buffers: the fifth is dropped as full"
+        "(idle_buffers, idle_bytes, dropped_full): \
+         4096 bytes hold four 1024-byte buffers: the fifth is dropped as full"
     );
     hand_back(&pool, 1, 64);
     assert_eq!(
         (pool.stats().idle_bytes, pool.stats().dropped_full),
         (4096, 2),
-        "max_idle_bytes is one ceiling for every class: a 64-byte buffer does not fit either"
+        "(idle_bytes, dropped_full): \
+         max_idle_bytes is one ceiling for every class: a 64-byte buffer does not fit either"
     );
 }
 
@@ -973,7 +996,8 @@ fn idle_bytes_count_capacities_not_class_sizes() {
     assert_eq!(
         (stats.idle_buffers, stats.idle_bytes),
         (2, 3000),
-        "two buffers of 1500 bytes, filed in the 1024-byte class, hold 3000 bytes of memory"
+        "(idle_buffers, idle_bytes): \
+         two buffers of 1500 bytes, filed in the 1024-byte class, hold 3000 bytes of memory"
     );
     let pool = build(
         BufferPool::builder().max_idle_bytes(4000),
@@ -1007,7 +1031,8 @@ fn one_thread_alone_can_fill_max_idle_per_class() {
     assert_eq!(
         (stats.idle_buffers, stats.dropped_full),
         (100, 50),
-        "one thread handed back 150 buffers to a class that keeps 100 and that no other thread \
+        "(idle_buffers, dropped_full): \
+         one thread handed back 150 buffers to a class that keeps 100 and that no other thread \
          uses: it keeps all 100 (its private cache, then the shared list), and drops 50"
     );
 }
@@ -1023,7 +1048,8 @@ fn a_threads_private_cache_keeps_eight_buffers_of_a_class_and_the_rest_are_share
             assert_eq!(
                 (stats.hits, stats.idle_buffers, stats.idle_bytes),
                 (5, 15, 15 * 1024),
-                "the other thread's first 5 gets come from the shared list: 8 buffers are left \
+                "(hits, idle_buffers, idle_bytes): \
+                 the other thread's first 5 gets come from the shared list: 8 buffers are left \
                  in this thread's private cache and 7 on the shared list ({stats:?})"
             );
             let rest: Vec<_> = (0..15).map(|_| pool.get(1024)).collect();
@@ -1034,14 +1060,16 @@ fn a_threads_private_cache_keeps_eight_buffers_of_a_class_and_the_rest_are_share
     assert_eq!(
         (stats.hits, stats.misses),
         (12, 28),
-        "this thread handed back 20 buffers of one class: its private cache keeps 8 of them \
+        "(hits, misses): \
+         this thread handed back 20 buffers of one class: its private cache keeps 8 of them \
          (no other thread can take those), and the other 12 go to the class's shared list, \
          where the other thread finds them; its other 8 gets are misses"
     );
     assert_eq!(
         (stats.idle_buffers, stats.idle_bytes),
         (28, 28 * 1024),
-        "8 buffers wait in this thread's private cache, 8 in the other thread's, and 12 on the \
+        "(idle_buffers, idle_bytes): \
+         8 buffers wait in this thread's private cache, 8 in the other thread's, and 12 on the \
          shared list: the 12 the other thread took out and the 12 it could not keep privately"
     );
 }
@@ -1090,6 +1118,157 @@ fn the_idle_buffers_of_all_threads_together_stay_within_the_limits() {
     );
 }
 
+#[test]
+fn buffers_taken_from_a_shared_list_give_their_bytes_back_to_max_idle_bytes() {
+    let pool = build(
+        BufferPool::builder().max_idle_bytes(10 * 1024),
+        "a pool with max_idle_bytes(10 KiB)",
+    );
+    let rounds = if cfg!(miri) { 3 } else { 6 };
+    for round in 0..rounds {
+        // 8 of the 10 stay in this thread's private cache, 2 go to the shared
+        // list; the next round takes those 2 out again before handing back.
+        hand_back(&pool, 10, 1024);
+        let stats = pool.stats();
+        assert_eq!(
+            (stats.idle_buffers, stats.idle_bytes, stats.dropped_full),
+            (10, 10 * 1024, 0),
+            "(idle_buffers, idle_bytes, dropped_full) after round {round}: 10 buffers of 1024 \
+             bytes fit max_idle_bytes(10 KiB) exactly, every round, because a buffer taken out \
+             of a shared list no longer holds its bytes: the next round's buffers must find them \
+             free again ({stats:?})"
+        );
+    }
+}
+
+#[test]
+fn a_buffer_refused_for_lack_of_a_place_takes_no_bytes() {
+    let pool = build(
+        BufferPool::builder()
+            .sizes(&[64, 1024])
+            .max_idle_per_class(1)
+            .max_idle_bytes(64 + 1024),
+        "a pool of classes [64, 1024] with max_idle_per_class(1) and max_idle_bytes(1088)",
+    );
+    hand_back(&pool, 20, 64);
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.idle_buffers, stats.idle_bytes, stats.dropped_full),
+        (1, 64, 19),
+        "(idle_buffers, idle_bytes, dropped_full): the 64-byte class keeps one buffer \
+         (max_idle_per_class(1)) and drops the other 19 ({stats:?})"
+    );
+    hand_back(&pool, 1, 1024);
+    let stats = pool.stats();
+    assert_eq!(
+        (
+            class(&pool, 1024).idle,
+            stats.idle_bytes,
+            stats.dropped_full
+        ),
+        (1, 64 + 1024, 19),
+        "(idle of the 1024-byte class, idle_bytes, dropped_full): only 64 of the 1088 bytes \
+         are idle, so a 1024-byte buffer must be kept; a buffer its class refused for lack of \
+         a free place must not hold on to any of max_idle_bytes, since nothing was kept \
+         ({stats:?})"
+    );
+}
+
+#[test]
+fn places_a_private_cache_got_no_bytes_for_stay_free_for_the_shared_list() {
+    let pool = build(
+        BufferPool::builder()
+            .sizes(&[1024, 2048])
+            .max_idle_per_class(10)
+            .max_idle_bytes(10 * 1024),
+        "a pool of classes [1024, 2048] with max_idle_per_class(10) and max_idle_bytes(10 KiB)",
+    );
+    pool.warm(5, 2048); // all of max_idle_bytes, on the 2048-byte class's shared list
+    pool.put(Vec::with_capacity(1024)); // no byte left for this thread's private share
+    assert_eq!(
+        pool.stats().dropped_full,
+        1,
+        "with every idle byte taken by the warmed buffers, a 1024-byte buffer cannot be kept"
+    );
+    for _ in 0..5 {
+        drop(pool.get(2048).into_vec()); // the warmed buffers leave the pool, and their bytes
+    }
+    hand_back(&pool, 10, 1024);
+    let stats = pool.stats();
+    assert_eq!(
+        (
+            class(&pool, 1024).idle,
+            stats.idle_bytes,
+            stats.dropped_full
+        ),
+        (10, 10 * 1024, 1),
+        "(idle of the 1024-byte class, idle_bytes, dropped_full): all 10 KiB are free again \
+         and the 1024-byte class has 10 free places, so all 10 buffers must be kept; when this \
+         thread's private cache asked for its share while no byte was left, it got no bytes, \
+         so it must not have kept any place either: places without their bytes are lost to \
+         every thread ({stats:?})"
+    );
+}
+
+#[test]
+fn a_private_cache_takes_what_is_left_when_a_full_share_does_not_fit() {
+    let pool = build(
+        BufferPool::builder().max_idle_bytes(3 * 1024),
+        "a pool with max_idle_bytes(3 KiB)",
+    );
+    hand_back(&pool, 3, 1024);
+    thread::scope(|s| {
+        s.spawn(|| {
+            let held: Vec<_> = (0..3).map(|_| pool.get(1024)).collect();
+            let stats = pool.stats();
+            assert_eq!(
+                (stats.hits, stats.misses, stats.idle_buffers),
+                (0, 6, 3),
+                "(hits, misses, idle_buffers): max_idle_bytes(3 KiB) has room for 3 of the 8 \
+                 buffers of 1024 bytes a private cache's share asks for; the share is then what \
+                 is left, 3 places and 3 KiB, not nothing, so the first thread's 3 buffers stay \
+                 in its private cache, out of this thread's reach ({stats:?})"
+            );
+            drop(held);
+        });
+    });
+}
+
+#[test]
+fn a_thread_serves_itself_from_its_private_cache_before_the_shared_list() {
+    let pool = BufferPool::new();
+    hand_back(&pool, 8, 1024); // fills this thread's private cache of the class
+    pool.put(Vec::with_capacity(1500)); // on the shared list: the private cache is full
+    let held: Vec<_> = (0..8).map(|_| pool.get(1024)).collect();
+    assert_eq!(
+        held.iter().map(|b| b.capacity()).collect::<Vec<_>>(),
+        [1024; 8],
+        "capacities of this thread's 8 gets: while its private cache of the class has a buffer, \
+         a thread serves itself from there, with no lock, before it takes from the shared list \
+         (where the 1500-byte buffer waits)"
+    );
+}
+
+#[test]
+fn a_shared_list_serves_the_newest_buffer_first() {
+    let pool = BufferPool::new();
+    hand_back(&pool, 8, 1024); // fills this thread's private cache of the class
+    pool.put(Vec::with_capacity(1500));
+    pool.put(Vec::with_capacity(1600)); // both on the shared list, 1600 the newest
+    thread::scope(|s| {
+        s.spawn(|| {
+            let capacities = [pool.get(1024).capacity(), pool.get(1024).capacity()];
+            assert_eq!(
+                capacities,
+                [1600, 1500],
+                "capacities of another thread's two gets: a shared list hands out its newest \
+                 buffer first (the 1600-byte one, put last), whose memory is the likeliest \
+                 to be in a cache still"
+            );
+        });
+    });
+}
+
 // ---------------------------------------------------------------- warm
 
 #[test]
@@ -1122,7 +1301,8 @@ fn warm_adds_buffers_of_the_class_that_any_thread_gets_as_hits() {
     assert_eq!(
         (pool.stats().hits, pool.stats().misses),
         (4, 0),
-        "warmed buffers wait where any thread's gets find them: another thread's 4 gets are hits"
+        "(hits, misses): \
+         warmed buffers wait where any thread's gets find them: another thread's 4 gets are hits"
     );
     pool.warm(1, 0);
     assert_eq!(
@@ -1151,7 +1331,8 @@ fn warm_stays_within_the_limits() {
     assert_eq!(
         (class(&pool, 2048).idle, stats.idle_bytes),
         (1, 7 * 1024),
-        "5 KiB are idle already, and max_idle_bytes(8 KiB) has room for one 2 KiB buffer more"
+        "(idle of the 2048-byte class, idle_bytes): \
+         5 KiB are idle already, and max_idle_bytes(8 KiB) has room for one 2 KiB buffer more"
     );
     assert_eq!(
         stats.dropped_full, 0,
@@ -1247,7 +1428,8 @@ fn class_stats_follow_each_class() {
     assert_eq!(
         (stats.gets, stats.hits, stats.misses, stats.idle_bytes),
         (4, 1, 3, 300),
-        "stats sums the classes and counts the get above the largest class as a miss"
+        "(gets, hits, misses, idle_bytes): \
+         stats sums the classes and counts the get above the largest class as a miss"
     );
     assert_eq!(stats.hit_rate(), 0.25, "1 hit out of 4 gets");
 }
@@ -1299,13 +1481,14 @@ fn a_get_no_allocation_can_satisfy_panics_and_leaves_the_pool_usable() {
     assert_eq!(
         (stats.gets, stats.misses),
         (1, 1),
-        "a get that panicked handed nothing out: it counts as no get and no miss ({stats:?})"
+        "(gets, misses): \
+         a get that panicked handed nothing out: it counts as no get and no miss ({stats:?})"
     );
     drop(pool.get(64));
     assert_eq!(
         (pool.stats().hits, pool.stats().idle_buffers),
         (1, 1),
-        "after the panics the pool works as before"
+        "(hits, idle_buffers): after the panics the pool works as before"
     );
     assert_consistent(&pool, "after the panics");
 }
@@ -1336,7 +1519,8 @@ fn the_pool_is_shared_by_reference_between_threads() {
     assert_eq!(
         (stats.gets, stats.returned),
         (20, 20),
-        "two threads made 10 get/drop pairs each, and the pool's counters sum every thread's"
+        "(gets, returned): \
+         two threads made 10 get/drop pairs each, and the pool's counters sum every thread's"
     );
 }
 
@@ -1352,7 +1536,8 @@ fn a_guard_dropped_on_another_thread_goes_back_to_the_pool() {
     assert_eq!(
         (stats.returned, stats.idle_buffers, stats.dropped_oversized),
         (4, 2, 1),
-        "guards are Send: dropped on another thread, they still go back to the pool (the one \
+        "(returned, idle_buffers, dropped_oversized): \
+         guards are Send: dropped on another thread, they still go back to the pool (the one \
          above the largest class is dropped, as on any thread)"
     );
     assert_consistent(&pool, "after guards dropped on another thread");
@@ -1490,6 +1675,45 @@ fn a_thread_started_after_another_exited_takes_over_its_private_caches() {
     );
 }
 
+#[test]
+fn a_slot_emptied_on_another_thread_can_be_refilled_by_its_owner() {
+    // The other thread grows the buffer lent from this thread's slot, so that
+    // its guard takes it out of the slot; this thread then hands buffers back,
+    // which fills the empty slot again. Nothing else orders the two threads'
+    // uses of the slot: under Miri, a data race here is reported as such.
+    let pool = with_sizes(&[64, 4096]);
+    drop(pool.get(64)); // the slot of this thread's private cache is full
+    let guard = pool.get(64); // ... and lent in place
+    let (to_other, from_owner) = mpsc::channel::<PooledBuffer<'_>>();
+    let grown_and_dropped = AtomicBool::new(false);
+    thread::scope(|s| {
+        let flag = &grown_and_dropped;
+        s.spawn(move || {
+            let mut buf = from_owner.recv().expect("the owner sends the guard");
+            buf.extend_from_slice(&[5; 100]); // grows past 64 bytes: it leaves the slot
+            drop(buf);
+            flag.store(true, Ordering::Relaxed);
+        });
+        to_other.send(guard).expect("the other thread is alive");
+        // Relaxed on purpose: this flag must not order anything itself.
+        while !grown_and_dropped.load(Ordering::Relaxed) {
+            thread::yield_now();
+        }
+        for _ in 0..4 {
+            pool.put(Vec::with_capacity(64));
+        }
+    });
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.returned, stats.idle_buffers, stats.dropped_full),
+        (6, 5, 0),
+        "(returned, idle_buffers, dropped_full): the buffer that grew (filed in the 64-byte \
+         class, the largest its capacity covers) and the 4 put are all kept; \
+         a buffer that left the slot on another thread leaves the slot empty for its owner to \
+         fill again ({stats:?})"
+    );
+}
+
 /// The pool of the thread-exit test: a guard that borrows it can live in a
 /// thread-local, whose destructor runs as the thread exits.
 static EXIT_POOL: OnceLock<BufferPool> = OnceLock::new();
@@ -1526,7 +1750,8 @@ fn a_thread_can_use_the_pool_while_its_thread_locals_are_destroyed() {
     assert_eq!(
         (stats.gets, stats.hits, stats.returned, stats.idle_buffers),
         (3, 1, 4, 3),
-        "the thread got a buffer, then, while exiting, got one (a miss: its own buffer is out \
+        "(gets, hits, returned, idle_buffers): \
+         the thread got a buffer, then, while exiting, got one (a miss: its own buffer is out \
          of reach now), put one, and got the one it had handed back (a hit); every counter must \
          count what happened, whatever state the thread was in ({stats:?})"
     );
@@ -1635,7 +1860,10 @@ fn two_threads_hammering_the_pool_lose_no_buffer_and_lend_none_twice() {
         );
         assert_eq!(
             stats.returned, stats.gets,
-            "every buffer got was handed back, so returned must equal gets ({stats:?})"
+            "every buffer got was handed back, so returned must equal gets ({stats:?}); a \
+             return that is missing was counted and lost: a counter written after the store \
+             that hands the slot on to its next user can be lost, as that user may be writing \
+             it at the same time"
         );
         assert!(
             pool.class_stats().iter().all(|c| c.idle <= 16) && stats.idle_bytes <= 16 * 1024,

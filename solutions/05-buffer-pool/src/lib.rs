@@ -608,10 +608,9 @@ impl BufferPool {
         self.get_slow(capacity)
     }
 
-    /// A get that no slot served at once: above the largest class, a new
-    /// buffer of exactly `capacity`; otherwise, on this thread's shard (or
-    /// the homeless one), the slot, the private cache's other buffers, the
-    /// class's shared list, and last a new buffer of the class's size.
+    /// A get that no slot served at once, with `get`'s contract: a hit
+    /// whenever this thread's shard (or the homeless one) or the class's
+    /// shared list has a buffer of the class, a new buffer otherwise.
     #[cold]
     #[inline(never)]
     fn get_slow(&self, capacity: usize) -> PooledBuffer<'_> {
@@ -678,9 +677,9 @@ impl BufferPool {
         }
     }
 
-    /// Takes a buffer back: cleared, counted in `returned`, then filed by its
-    /// capacity in this thread's private cache, else the shared list, else
-    /// dropped.
+    /// Takes a buffer back, cleared and counted in `returned`: filed by its
+    /// capacity, in this thread's private cache or the class's shared list
+    /// while the limits have room, dropped and counted otherwise.
     #[inline]
     fn give_back(&self, mut buffer: Vec<u8>) {
         buffer.clear();
@@ -699,9 +698,9 @@ impl BufferPool {
         });
     }
 
-    /// Keeps a buffer that the private cache had no room for: once per class
-    /// and thread, the private cache first reserves its share and tries
-    /// again; then the shared list; else the buffer is dropped (`dropped_full`).
+    /// Keeps a buffer that the private cache turned down, if the limits allow:
+    /// in the private cache once it holds its share (asked for once per class
+    /// and thread), or on the shared list; else it is dropped (`dropped_full`).
     #[cold]
     fn keep_slow(&self, home: &Home<'_>, class: usize, buffer: Vec<u8>) {
         let buffer = if home.has_share(class) {
@@ -759,8 +758,9 @@ impl BufferPool {
         Ok(())
     }
 
-    /// A buffer from the shared list of `class`, its place and bytes given
-    /// back to the limits.
+    /// The newest buffer of the shared list of `class` (the last one put
+    /// there, the likeliest to be in a cache still), its place and bytes
+    /// given back to the limits; `None` when the list is empty.
     fn take_shared(&self, class: usize) -> Option<Vec<u8>> {
         let mut shared = lock(&self.shared[class]);
         let buffer = shared.buffers.pop()?;

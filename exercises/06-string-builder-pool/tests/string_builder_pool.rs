@@ -47,8 +47,8 @@ fn assert_consistent(stats: StringPoolStats, when: &str) {
     assert_eq!(
         stats.idle as u64,
         stats.returned - stats.discarded_oversized - stats.discarded_full - stats.hits,
-        "{when}: every string handed back is kept or discarded, and every hit takes one kept \
-         string, so idle must be returned - discarded_oversized - discarded_full - hits \
+        "{when}: every string handed back is either discarded or kept, and every hit takes \
+         away one kept string, so idle must be exactly the strings kept and not yet taken \
          ({stats:?})"
     );
 }
@@ -471,6 +471,35 @@ fn a_string_kept_with_into_string_never_returns() {
     );
 }
 
+#[test]
+fn with_an_initial_capacity_of_zero_a_string_never_written_still_comes_back() {
+    let pool = default_pool(0);
+    let untouched = pool.get();
+    assert_eq!(
+        untouched.capacity(),
+        0,
+        "test setup: with initial_capacity 0 a new string has no buffer"
+    );
+    drop(untouched);
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.returned, stats.idle),
+        (1, 1),
+        "a string with no buffer is still a string the pool handed out: dropped, it goes back \
+         and counts in returned like any other, or returned no longer reaches gets ({stats:?})"
+    );
+    let kept = pool.get();
+    drop(kept.into_string());
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.gets, stats.hits, stats.returned, stats.idle),
+        (2, 1, 1, 0),
+        "the next get reuses that string (a hit), and into_string keeps it out of the pool \
+         ({stats:?})"
+    );
+    assert_consistent(stats, "after strings with no buffer");
+}
+
 // ---------------------------------------------------------------- capacity rules
 
 #[test]
@@ -571,6 +600,56 @@ fn a_pooled_string_never_has_more_room_than_max_retained_capacity() {
 }
 
 #[test]
+fn a_string_handed_back_with_text_after_shrinking_stays_within_max_retained_capacity() {
+    let pool = pool(64, 64, 4);
+    let mut s = pool.get();
+    s.push_str("short text");
+    s.shrink_to_fit();
+    assert!(s.capacity() < 64, "test setup: the string was shrunk");
+    drop(s);
+    let s = pool.get();
+    assert_eq!(
+        pool.stats().hits,
+        1,
+        "the shrunk string was kept and reused"
+    );
+    assert!(
+        s.is_empty() && s.capacity() == 64,
+        "a string shrunk to its 10 bytes of text was handed back, and get handed it out holding \
+         {:?} with {} bytes of room; with initial_capacity and max_retained_capacity both 64 it \
+         must be empty with exactly 64: the text it held when it came back must not count \
+         towards the room it is given",
+        s.as_str(),
+        s.capacity()
+    );
+}
+
+#[test]
+fn a_small_initial_capacity_is_given_exactly_and_its_strings_are_kept() {
+    for initial in 1..=7 {
+        let pool = pool(initial, initial, 4);
+        drop(pool.get());
+        let stats = pool.stats();
+        assert_eq!(
+            (stats.discarded_oversized, stats.idle),
+            (0, 1),
+            "with initial_capacity and max_retained_capacity both {initial}, a new string that \
+             nobody wrote to was handed back and dropped as oversized: get must make its strings \
+             with the room asked for, not more, or a pool whose two limits are equal keeps \
+             nothing ({stats:?})"
+        );
+        let again = pool.get();
+        assert!(
+            pool.stats().hits == 1 && again.capacity() == initial,
+            "initial_capacity {initial}: the string handed back must serve the next get, with \
+             {initial} bytes of room, but it has {} ({:?})",
+            again.capacity(),
+            pool.stats()
+        );
+    }
+}
+
+#[test]
 fn new_uses_the_documented_default_limits() {
     assert_eq!(
         (DEFAULT_MAX_RETAINED_CAPACITY, DEFAULT_MAX_IDLE),
@@ -641,6 +720,10 @@ fn with_the_default_limits_one_thread_alone_fills_max_idle() {
 #[test]
 fn a_pool_with_max_idle_1_keeps_its_string_where_every_thread_can_take_it() {
     let pool = pool(16, 1024, 1);
+    // This thread uses the pool first, so it holds its own thread slot (and
+    // cache) while the other thread runs: the other thread cannot hand its
+    // cache over to this one when it exits.
+    drop(pool.get().into_string());
     thread::scope(|s| {
         s.spawn(|| drop(pool.get()));
     });
@@ -930,6 +1013,19 @@ fn a_get_that_cannot_allocate_panics_without_counting_and_the_pool_stays_usable(
         "no machine can allocate 2^60 bytes; get must report that with a panic the caller can \
          catch (as Vec::with_capacity reports a capacity overflow), never abort the process"
     );
+    let payload = outcome.expect_err("checked above");
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    for part in ["initial_capacity", "1152921504606846976"] {
+        assert!(
+            message.contains(part),
+            "the panic message {message:?} should contain {part:?}: it must name the setting \
+             (initial_capacity) and its value, so the user knows which limit to lower"
+        );
+    }
     let stats = pool.stats();
     assert_eq!(
         (stats.gets, stats.misses),

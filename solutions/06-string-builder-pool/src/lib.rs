@@ -491,7 +491,8 @@ impl StringBuilderPool {
     /// # Panics
     /// When a new string of `initial_capacity` bytes cannot be allocated (a
     /// pool built with an absurd capacity): a panic the caller can catch,
-    /// never an abort. The pool stays usable and counts nothing for this call.
+    /// never an abort, whose message names `initial_capacity` and its value.
+    /// The pool stays usable and counts nothing for this call.
     ///
     /// ```
     /// let pool = string_builder_pool::StringBuilderPool::new(64)?;

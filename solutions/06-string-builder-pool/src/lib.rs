@@ -594,7 +594,7 @@ impl StringBuilderPool {
 
     /// A string handed back, made ready for the next get: `None` if its
     /// capacity is above `max_retained_capacity` (it is dropped); otherwise
-    /// empty, with capacity at least `initial_capacity`.
+    /// empty, with `initial_capacity <= capacity <= max_retained_capacity`.
     #[inline]
     fn reset(&self, mut string: String) -> Option<String> {
         if string.capacity() > self.max_retained_capacity {

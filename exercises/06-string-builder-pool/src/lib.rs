@@ -172,7 +172,8 @@ pub struct PooledString<'a> {
 /// The pool's counters, summed over every thread.
 ///
 /// Exact whenever no other thread is using the pool; while others run, a
-/// moment old. `gets == hits + misses` always holds, and `returned` reaches
+/// moment old (each thread's counters read at a slightly different moment),
+/// but reading them never panics. `gets == hits + misses` always holds, and `returned` reaches
 /// `gets` once every string has been dropped (minus those kept with
 /// [`PooledString::into_string`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -352,7 +353,7 @@ impl StringBuilderPool {
     /// The counters, summed over every thread (see [`StringPoolStats`]).
     pub fn stats(&self) -> StringPoolStats {
         todo!(
-            "every counter summed over the shared counters and every shard made so far; gets == hits + misses, and idle is how many strings wait in the pool (private caches and the shared list together), worked out from the counters alone since another thread's private cache cannot be read; all exact whenever no other thread is using the pool"
+            "every counter summed over the shared counters and every shard made so far; gets == hits + misses, and idle is how many strings wait in the pool (private caches and the shared list together), worked out from the counters alone since another thread's private cache cannot be read; all exact whenever no other thread is using the pool; while others are, the parts may come from slightly different moments, and stats still returns (never a panic)"
         )
     }
     // ANCHOR_END: stats_fn

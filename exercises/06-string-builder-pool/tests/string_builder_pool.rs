@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::fmt::{self, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{LazyLock, Mutex, mpsc};
+use std::sync::{LazyLock, Mutex, RwLock, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -1147,6 +1147,86 @@ fn two_threads_hammering_the_pool_lose_no_string_and_lend_none_twice() {
             stats.hits,
             stats.gets
         );
+    });
+}
+
+#[test]
+fn stats_can_be_read_while_other_threads_use_the_pool() {
+    /// Strings each busy thread passes to the other; Miri runs far fewer.
+    const ROUNDS: usize = if cfg!(miri) { 50 } else { 200_000 };
+    /// Threads that only hold a thread slot, so that the two busy threads'
+    /// counters are far apart and `stats` takes a while to get from one to
+    /// the other.
+    const BETWEEN: usize = if cfg!(miri) { 2 } else { 60 };
+    within(60, "reading stats while two threads use the pool", || {
+        // max_idle 1 leaves no thread a place of its own: every string goes
+        // through the shared list. One thread gets strings and sends them to
+        // the other, which hands them back; then the other way round.
+        let pool = pool(16, 1024, 1);
+        let running = AtomicUsize::new(2);
+        let hold = RwLock::new(());
+        let (ready, arrived) = mpsc::channel();
+        let (to_second, from_first) = mpsc::sync_channel::<PooledString<'_>>(16);
+        let (to_first, from_second) = mpsc::sync_channel::<PooledString<'_>>(16);
+        let start = |ready: mpsc::Sender<()>| {
+            drop(pool.get()); // takes a thread slot
+            ready.send(()).expect("the test thread is waiting");
+            drop(hold.read());
+        };
+        let (pool, running, start) = (&pool, &running, &start);
+        thread::scope(|s| {
+            let held = hold.write().expect("no thread has panicked yet");
+            let first_ready = ready.clone();
+            s.spawn(move || {
+                start(first_ready);
+                for _ in 0..ROUNDS {
+                    to_second
+                        .send(pool.get())
+                        .expect("the second thread is alive");
+                }
+                drop(to_second);
+                from_second.iter().for_each(drop);
+                running.fetch_sub(1, Ordering::SeqCst);
+            });
+            arrived
+                .recv()
+                .expect("the first busy thread has used the pool");
+            for _ in 0..BETWEEN {
+                let ready = ready.clone();
+                s.spawn(move || start(ready));
+            }
+            for _ in 0..BETWEEN {
+                arrived
+                    .recv()
+                    .expect("every thread in between has used the pool");
+            }
+            let second_ready = ready.clone();
+            s.spawn(move || {
+                start(second_ready);
+                from_first.iter().for_each(drop);
+                for _ in 0..ROUNDS {
+                    to_first
+                        .send(pool.get())
+                        .expect("the first thread is alive");
+                }
+                drop(to_first);
+                running.fetch_sub(1, Ordering::SeqCst);
+            });
+            arrived
+                .recv()
+                .expect("the second busy thread has used the pool");
+            drop(held);
+            while running.load(Ordering::SeqCst) > 0 {
+                let read = catch_unwind(AssertUnwindSafe(|| pool.stats()));
+                read.expect(
+                    "stats() panicked while two other threads were getting and handing back \
+                     strings: it sums counters that other threads are changing, so the sum may \
+                     be a moment old and its parts from slightly different moments, and stats \
+                     must still return (an idle count a moment off, never a panic)",
+                );
+            }
+        });
+        assert_consistent(pool.stats(), "after the threads are done");
     });
 }
 

@@ -314,7 +314,8 @@ pub struct PooledString<'a> {
 /// The pool's counters, summed over every thread.
 ///
 /// Exact whenever no other thread is using the pool; while others run, a
-/// moment old. `gets == hits + misses` always holds, and `returned` reaches
+/// moment old (each thread's counters read at a slightly different moment),
+/// but reading them never panics. `gets == hits + misses` always holds, and `returned` reaches
 /// `gets` once every string has been dropped (minus those kept with
 /// [`PooledString::into_string`]).
 ///

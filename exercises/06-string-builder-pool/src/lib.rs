@@ -172,7 +172,8 @@ pub struct PooledString<'a> {
 /// The pool's counters, summed over every thread.
 ///
 /// Exact whenever no other thread is using the pool; while others run, a
-/// moment old. `gets == hits + misses` always holds, and `returned` reaches
+/// moment old (each thread's counters read at a slightly different moment),
+/// but reading them never panics. `gets == hits + misses` always holds, and `returned` reaches
 /// `gets` once every string has been dropped (minus those kept with
 /// [`PooledString::into_string`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -245,7 +246,7 @@ impl StringBuilderPool {
     /// [`ConfigError::InitialCapacityTooLarge`] above `isize::MAX`.
     pub fn new(initial_capacity: usize) -> Result<Self, ConfigError> {
         todo!(
-            "with_limits with the documented defaults: max_retained_capacity DEFAULT_MAX_RETAINED_CAPACITY (or initial_capacity if that is larger) and max_idle DEFAULT_MAX_IDLE"
+            "the pool with_limits builds for initial_capacity, a max_retained_capacity of DEFAULT_MAX_RETAINED_CAPACITY (or initial_capacity when that is larger) and a max_idle of DEFAULT_MAX_IDLE; refused as with_limits refuses"
         )
     }
 
@@ -279,7 +280,8 @@ impl StringBuilderPool {
     /// # Panics
     /// When a new string of `initial_capacity` bytes cannot be allocated (a
     /// pool built with an absurd capacity): a panic the caller can catch,
-    /// never an abort. The pool stays usable and counts nothing for this call.
+    /// never an abort, whose message names `initial_capacity` and its value.
+    /// The pool stays usable and counts nothing for this call.
     #[inline]
     pub fn get(&self) -> PooledString<'_> {
         todo!(
@@ -299,7 +301,7 @@ impl StringBuilderPool {
     /// A new, empty string with room for `initial_capacity` bytes.
     fn fresh(&self) -> String {
         todo!(
-            "an empty string with room for at least initial_capacity bytes; if that much cannot be allocated, a panic that names initial_capacity (which a caller can catch), never an abort of the process"
+            "an empty string with room for initial_capacity bytes and never more than the pool would keep (max_retained_capacity); if that much cannot be allocated, a panic whose message names initial_capacity and its value (which a caller can catch), never an abort of the process"
         )
     }
     // ANCHOR_END: get
@@ -311,7 +313,7 @@ impl StringBuilderPool {
     #[inline]
     fn give_back(&self, string: String) {
         todo!(
-            "`string` is counted in returned; dropped and counted in discarded_oversized when reset refuses it; otherwise kept in this thread's private cache, or passed to keep_elsewhere when there is no room there (or no thread slot)"
+            "`string` is counted in returned, then either kept, emptied by reset, for a later get (in this thread's private cache, with no lock, when it has a free place; else wherever keep_elsewhere finds one), or dropped and counted: in discarded_oversized when reset refuses it"
         )
     }
 
@@ -321,17 +323,17 @@ impl StringBuilderPool {
     #[cold]
     fn keep_elsewhere(&self, home: Option<&Local<'_>>, string: String) {
         todo!(
-            "`string` is in this thread's private cache if the thread had not had its share yet and now gets a place from take_share; else in the shared list, within its room; else dropped, outside the lock, and counted in discarded_full"
+            "`string`, which this thread's private cache had no place for, is kept if the pool has a place for it: in the private cache when this thread had not had its share of max_idle yet and the share it has now (taken once per thread, never again) makes room; else in the shared list, never beyond its room. Otherwise it is dropped, never while the shared list is locked, and counted in discarded_full. A thread without a slot has no share: only the shared list"
         )
     }
 
     /// A string handed back, made ready for the next get: `None` if its
     /// capacity is above `max_retained_capacity` (it is dropped); otherwise
-    /// empty, with capacity at least `initial_capacity`.
+    /// empty, with `initial_capacity <= capacity <= max_retained_capacity`.
     #[inline]
     fn reset(&self, mut string: String) -> Option<String> {
         todo!(
-            "None when the capacity is above max_retained_capacity; otherwise the string, empty, with initial_capacity <= capacity <= max_retained_capacity"
+            "None when the capacity is above max_retained_capacity; otherwise the same string (its buffer reused), empty whatever text it held, with initial_capacity <= capacity <= max_retained_capacity"
         )
     }
     // ANCHOR_END: give_back
@@ -342,7 +344,7 @@ impl StringBuilderPool {
     #[cold]
     fn take_share(&self) -> usize {
         todo!(
-            "this thread's places for its private cache, taken out of the shared list's room: THREAD_SHARE, or half of the free places (room minus the strings waiting) if that is less"
+            "the number of places this thread's private cache may fill, taken for good out of the shared list's room, which shrinks by exactly that many: as many as it may take, never more than THREAD_SHARE, and never more than half of the places free in the shared list right now, so that other threads still find places there"
         )
     }
     // ANCHOR_END: share
@@ -351,7 +353,7 @@ impl StringBuilderPool {
     /// The counters, summed over every thread (see [`StringPoolStats`]).
     pub fn stats(&self) -> StringPoolStats {
         todo!(
-            "the shared counters plus every shard's, summed; gets is hits + misses, and idle is what was kept minus what hits took: returned - discarded_oversized - discarded_full - hits, never below 0 (private caches cannot be read from another thread)"
+            "every counter summed over the shared counters and every shard made so far; gets == hits + misses, and idle is how many strings wait in the pool (private caches and the shared list together), worked out from the counters alone since another thread's private cache cannot be read; all exact whenever no other thread is using the pool; while others are, the parts may come from slightly different moments, and stats still returns (never a panic)"
         )
     }
     // ANCHOR_END: stats_fn
@@ -439,7 +441,9 @@ impl fmt::Write for PooledString<'_> {
 impl Drop for PooledString<'_> {
     #[inline]
     fn drop(&mut self) {
-        todo!("the guard's string goes back to its pool, through give_back")
+        todo!(
+            "the guard's string goes back to its pool through give_back, whatever it holds: a string with no buffer at all (initial_capacity 0, never written) is handed back and counted like any other"
+        )
     }
 }
 // ANCHOR_END: guard_impls

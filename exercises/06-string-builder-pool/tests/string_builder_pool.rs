@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::fmt::{self, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{LazyLock, Mutex, mpsc};
+use std::sync::{LazyLock, Mutex, RwLock, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -47,8 +47,8 @@ fn assert_consistent(stats: StringPoolStats, when: &str) {
     assert_eq!(
         stats.idle as u64,
         stats.returned - stats.discarded_oversized - stats.discarded_full - stats.hits,
-        "{when}: every string handed back is kept or discarded, and every hit takes one kept \
-         string, so idle must be returned - discarded_oversized - discarded_full - hits \
+        "{when}: every string handed back is either discarded or kept, and every hit takes \
+         away one kept string, so idle must be exactly the strings kept and not yet taken \
          ({stats:?})"
     );
 }
@@ -471,6 +471,35 @@ fn a_string_kept_with_into_string_never_returns() {
     );
 }
 
+#[test]
+fn with_an_initial_capacity_of_zero_a_string_never_written_still_comes_back() {
+    let pool = default_pool(0);
+    let untouched = pool.get();
+    assert_eq!(
+        untouched.capacity(),
+        0,
+        "test setup: with initial_capacity 0 a new string has no buffer"
+    );
+    drop(untouched);
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.returned, stats.idle),
+        (1, 1),
+        "a string with no buffer is still a string the pool handed out: dropped, it goes back \
+         and counts in returned like any other, or returned no longer reaches gets ({stats:?})"
+    );
+    let kept = pool.get();
+    drop(kept.into_string());
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.gets, stats.hits, stats.returned, stats.idle),
+        (2, 1, 1, 0),
+        "the next get reuses that string (a hit), and into_string keeps it out of the pool \
+         ({stats:?})"
+    );
+    assert_consistent(stats, "after strings with no buffer");
+}
+
 // ---------------------------------------------------------------- capacity rules
 
 #[test]
@@ -571,6 +600,56 @@ fn a_pooled_string_never_has_more_room_than_max_retained_capacity() {
 }
 
 #[test]
+fn a_string_handed_back_with_text_after_shrinking_stays_within_max_retained_capacity() {
+    let pool = pool(64, 64, 4);
+    let mut s = pool.get();
+    s.push_str("short text");
+    s.shrink_to_fit();
+    assert!(s.capacity() < 64, "test setup: the string was shrunk");
+    drop(s);
+    let s = pool.get();
+    assert_eq!(
+        pool.stats().hits,
+        1,
+        "the shrunk string was kept and reused"
+    );
+    assert!(
+        s.is_empty() && s.capacity() == 64,
+        "a string shrunk to its 10 bytes of text was handed back, and get handed it out holding \
+         {:?} with {} bytes of room; with initial_capacity and max_retained_capacity both 64 it \
+         must be empty with exactly 64: the text it held when it came back must not count \
+         towards the room it is given",
+        s.as_str(),
+        s.capacity()
+    );
+}
+
+#[test]
+fn a_small_initial_capacity_is_given_exactly_and_its_strings_are_kept() {
+    for initial in 1..=7 {
+        let pool = pool(initial, initial, 4);
+        drop(pool.get());
+        let stats = pool.stats();
+        assert_eq!(
+            (stats.discarded_oversized, stats.idle),
+            (0, 1),
+            "with initial_capacity and max_retained_capacity both {initial}, a new string that \
+             nobody wrote to was handed back and dropped as oversized: get must make its strings \
+             with the room asked for, not more, or a pool whose two limits are equal keeps \
+             nothing ({stats:?})"
+        );
+        let again = pool.get();
+        assert!(
+            pool.stats().hits == 1 && again.capacity() == initial,
+            "initial_capacity {initial}: the string handed back must serve the next get, with \
+             {initial} bytes of room, but it has {} ({:?})",
+            again.capacity(),
+            pool.stats()
+        );
+    }
+}
+
+#[test]
 fn new_uses_the_documented_default_limits() {
     assert_eq!(
         (DEFAULT_MAX_RETAINED_CAPACITY, DEFAULT_MAX_IDLE),
@@ -641,6 +720,10 @@ fn with_the_default_limits_one_thread_alone_fills_max_idle() {
 #[test]
 fn a_pool_with_max_idle_1_keeps_its_string_where_every_thread_can_take_it() {
     let pool = pool(16, 1024, 1);
+    // This thread uses the pool first, so it holds its own thread slot (and
+    // cache) while the other thread runs: the other thread cannot hand its
+    // cache over to this one when it exits.
+    drop(pool.get().into_string());
     thread::scope(|s| {
         s.spawn(|| drop(pool.get()));
     });
@@ -930,6 +1013,19 @@ fn a_get_that_cannot_allocate_panics_without_counting_and_the_pool_stays_usable(
         "no machine can allocate 2^60 bytes; get must report that with a panic the caller can \
          catch (as Vec::with_capacity reports a capacity overflow), never abort the process"
     );
+    let payload = outcome.expect_err("checked above");
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    for part in ["initial_capacity", "1152921504606846976"] {
+        assert!(
+            message.contains(part),
+            "the panic message {message:?} should contain {part:?}: it must name the setting \
+             (initial_capacity) and its value, so the user knows which limit to lower"
+        );
+    }
     let stats = pool.stats();
     assert_eq!(
         (stats.gets, stats.misses),
@@ -1051,6 +1147,86 @@ fn two_threads_hammering_the_pool_lose_no_string_and_lend_none_twice() {
             stats.hits,
             stats.gets
         );
+    });
+}
+
+#[test]
+fn stats_can_be_read_while_other_threads_use_the_pool() {
+    /// Strings each busy thread passes to the other; Miri runs far fewer.
+    const ROUNDS: usize = if cfg!(miri) { 50 } else { 200_000 };
+    /// Threads that only hold a thread slot, so that the two busy threads'
+    /// counters are far apart and `stats` takes a while to get from one to
+    /// the other.
+    const BETWEEN: usize = if cfg!(miri) { 2 } else { 60 };
+    within(60, "reading stats while two threads use the pool", || {
+        // max_idle 1 leaves no thread a place of its own: every string goes
+        // through the shared list. One thread gets strings and sends them to
+        // the other, which hands them back; then the other way round.
+        let pool = pool(16, 1024, 1);
+        let running = AtomicUsize::new(2);
+        let hold = RwLock::new(());
+        let (ready, arrived) = mpsc::channel();
+        let (to_second, from_first) = mpsc::sync_channel::<PooledString<'_>>(16);
+        let (to_first, from_second) = mpsc::sync_channel::<PooledString<'_>>(16);
+        let start = |ready: mpsc::Sender<()>| {
+            drop(pool.get()); // takes a thread slot
+            ready.send(()).expect("the test thread is waiting");
+            drop(hold.read());
+        };
+        let (pool, running, start) = (&pool, &running, &start);
+        thread::scope(|s| {
+            let held = hold.write().expect("no thread has panicked yet");
+            let first_ready = ready.clone();
+            s.spawn(move || {
+                start(first_ready);
+                for _ in 0..ROUNDS {
+                    to_second
+                        .send(pool.get())
+                        .expect("the second thread is alive");
+                }
+                drop(to_second);
+                from_second.iter().for_each(drop);
+                running.fetch_sub(1, Ordering::SeqCst);
+            });
+            arrived
+                .recv()
+                .expect("the first busy thread has used the pool");
+            for _ in 0..BETWEEN {
+                let ready = ready.clone();
+                s.spawn(move || start(ready));
+            }
+            for _ in 0..BETWEEN {
+                arrived
+                    .recv()
+                    .expect("every thread in between has used the pool");
+            }
+            let second_ready = ready.clone();
+            s.spawn(move || {
+                start(second_ready);
+                from_first.iter().for_each(drop);
+                for _ in 0..ROUNDS {
+                    to_first
+                        .send(pool.get())
+                        .expect("the first thread is alive");
+                }
+                drop(to_first);
+                running.fetch_sub(1, Ordering::SeqCst);
+            });
+            arrived
+                .recv()
+                .expect("the second busy thread has used the pool");
+            drop(held);
+            while running.load(Ordering::SeqCst) > 0 {
+                let read = catch_unwind(AssertUnwindSafe(|| pool.stats()));
+                read.expect(
+                    "stats() panicked while two other threads were getting and handing back \
+                     strings: it sums counters that other threads are changing, so the sum may \
+                     be a moment old and its parts from slightly different moments, and stats \
+                     must still return (an idle count a moment off, never a panic)",
+                );
+            }
+        });
+        assert_consistent(pool.stats(), "after the threads are done");
     });
 }
 

@@ -314,7 +314,8 @@ pub struct PooledString<'a> {
 /// The pool's counters, summed over every thread.
 ///
 /// Exact whenever no other thread is using the pool; while others run, a
-/// moment old. `gets == hits + misses` always holds, and `returned` reaches
+/// moment old (each thread's counters read at a slightly different moment),
+/// but reading them never panics. `gets == hits + misses` always holds, and `returned` reaches
 /// `gets` once every string has been dropped (minus those kept with
 /// [`PooledString::into_string`]).
 ///
@@ -491,7 +492,8 @@ impl StringBuilderPool {
     /// # Panics
     /// When a new string of `initial_capacity` bytes cannot be allocated (a
     /// pool built with an absurd capacity): a panic the caller can catch,
-    /// never an abort. The pool stays usable and counts nothing for this call.
+    /// never an abort, whose message names `initial_capacity` and its value.
+    /// The pool stays usable and counts nothing for this call.
     ///
     /// ```
     /// let pool = string_builder_pool::StringBuilderPool::new(64)?;
@@ -593,7 +595,7 @@ impl StringBuilderPool {
 
     /// A string handed back, made ready for the next get: `None` if its
     /// capacity is above `max_retained_capacity` (it is dropped); otherwise
-    /// empty, with capacity at least `initial_capacity`.
+    /// empty, with `initial_capacity <= capacity <= max_retained_capacity`.
     #[inline]
     fn reset(&self, mut string: String) -> Option<String> {
         if string.capacity() > self.max_retained_capacity {

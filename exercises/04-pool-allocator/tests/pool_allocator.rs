@@ -5,8 +5,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, OnceLock, mpsc};
 use std::thread;
-use std::time::Duration;
 
+use deadline::within;
 use pool_allocator::{ConfigError, PoolAllocator, PoolBuilder, PoolStats, Pooled};
 
 // ---------------------------------------------------------------- helpers
@@ -85,36 +85,6 @@ fn assert_consistent(stats: PoolStats, when: &str) {
         "{when}: every get is either a hit or a miss, so gets must equal hits + misses \
          ({stats:?})"
     );
-}
-
-/// Runs `f` on another thread and fails if it takes longer than `secs`
-/// seconds: a deadlock must fail the test, not hang it. Miri finds deadlocks
-/// itself (and its clock is not the wall clock), so there it just runs `f`.
-fn within(secs: u64, what: &str, f: impl FnOnce() + Send + 'static) {
-    if cfg!(miri) {
-        f();
-        return;
-    }
-    let (done, finished) = mpsc::channel();
-    let worker = thread::spawn(move || {
-        f();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(Duration::from_secs(secs)) {
-        Ok(()) => worker
-            .join()
-            .expect("the test body finished, so its thread must join"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = worker.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-            "{what} did not finish in {secs} s: something waits for what never comes (two threads \
-             waiting for each other, a spin that never ends, or a lock held while the factory, \
-             reset or an object's Drop runs, when they use the pool again)"
-        ),
-    }
 }
 
 // ---------------------------------------------------------------- bad input

@@ -7,11 +7,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, Mutex, OnceLock, mpsc};
 use std::thread;
-use std::time::Duration;
 
 use buffer_pool::{
     BufferPool, BufferPoolBuilder, BufferStats, ClassStats, ConfigError, PooledBuffer,
 };
+use deadline::within;
 
 // ---------------------------------------------------------------- helpers
 
@@ -86,35 +86,6 @@ fn class(pool: &BufferPool, size: usize) -> ClassStats {
 fn hand_back(pool: &BufferPool, n: usize, size: usize) {
     let held: Vec<PooledBuffer<'_>> = (0..n).map(|_| pool.get(size)).collect();
     drop(held);
-}
-
-/// Runs `f` on another thread and fails if it takes longer than `secs`
-/// seconds: a deadlock must fail the test, not hang it. Miri finds deadlocks
-/// itself (and its clock is not the wall clock), so there it just runs `f`.
-fn within(secs: u64, what: &str, f: impl FnOnce() + Send + 'static) {
-    if cfg!(miri) {
-        f();
-        return;
-    }
-    let (done, finished) = mpsc::channel();
-    let worker = thread::spawn(move || {
-        f();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(Duration::from_secs(secs)) {
-        Ok(()) => worker
-            .join()
-            .expect("the test body finished, so its thread must join"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = worker.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-            "{what} did not finish in {secs} s: two threads are probably waiting for each other \
-             (a lock held while waiting for another, or a loop that never ends)"
-        ),
-    }
 }
 
 /// The text of a caught panic.

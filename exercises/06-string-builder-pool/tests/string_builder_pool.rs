@@ -7,8 +7,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex, RwLock, mpsc};
 use std::thread;
-use std::time::Duration;
 
+use deadline::within;
 use string_builder_pool::{
     ConfigError, DEFAULT_MAX_IDLE, DEFAULT_MAX_RETAINED_CAPACITY, PooledString, StringBuilderPool,
     StringPoolStats, THREAD_SHARE,
@@ -64,35 +64,6 @@ fn with_exact_capacity(string: &mut String, capacity: usize) {
         capacity,
         "test setup: could not give a string a capacity of exactly {capacity} bytes"
     );
-}
-
-/// Runs `f` on another thread and fails if it takes longer than `secs`
-/// seconds: a deadlock must fail the test, not hang it. Miri finds deadlocks
-/// itself (and its clock is not the wall clock), so there it just runs `f`.
-fn within(secs: u64, what: &str, f: impl FnOnce() + Send + 'static) {
-    if cfg!(miri) {
-        f();
-        return;
-    }
-    let (done, finished) = mpsc::channel();
-    let worker = thread::spawn(move || {
-        f();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(Duration::from_secs(secs)) {
-        Ok(()) => worker
-            .join()
-            .expect("the test body finished, so its thread must join"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = worker.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-            "{what} did not finish in {secs} s: two threads are probably waiting for each other \
-             (a lock held while waiting for another, or a spin that never ends)"
-        ),
-    }
 }
 
 /// Meeting points for the threads of one test, like `std::sync::Barrier`

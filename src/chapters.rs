@@ -286,6 +286,46 @@ pub const CHAPTERS: &[Chapter] = &[
             ("string_builder_pool", "with_pool_2_threads"),
         ],
     },
+    Chapter {
+        number: "07",
+        slug: "worker-pool",
+        title: "WorkerPool",
+        comparisons: &[
+            Comparison {
+                group: "worker_pool",
+                id: "worker_pool",
+                baseline: "threadpool",
+                // "No slower than threadpool": a speed-up of at least 1.
+                min_speedup: Some(1.0),
+            },
+            Comparison {
+                group: "worker_pool",
+                id: "worker_pool",
+                baseline: "spawn_per_task",
+                min_speedup: Some(100.0),
+            },
+            Comparison {
+                group: "worker_pool",
+                id: "worker_pool",
+                baseline: "rayon",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "worker_pool",
+                id: "submit_join",
+                baseline: "spawn_per_task",
+                min_speedup: None,
+            },
+        ],
+        solution_rows: &[
+            ("worker_pool", "worker_pool"),
+            ("worker_pool", "submit_join"),
+        ],
+        learner_rows: &[
+            ("worker_pool", "worker_pool"),
+            ("worker_pool", "submit_join"),
+        ],
+    },
 ];
 
 impl Chapter {

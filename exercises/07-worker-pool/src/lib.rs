@@ -1,88 +1,39 @@
 //! # Chapter 07: a pool of worker threads
 //!
-//! [`WorkerPool`] starts a fixed number of threads once and feeds them tasks
-//! through a bounded queue, so a program that has many small jobs stops
-//! paying for a new thread per job. A task is a closure: [`execute`] runs it
-//! and forgets it, [`submit`] hands back a [`TaskHandle`] whose
-//! [`join`](TaskHandle::join) answers the task's value, or why there is none.
+//! Read `book/src/07-worker-pool.md` first, then fill in every `todo!()`
+//! below. Check your work with
 //!
-//! ```
-//! use worker_pool::WorkerPool;
-//!
-//! let pool = WorkerPool::new(2, 16)?;
-//! let answer = pool.submit(|| 6 * 7).ok().expect("the pool is open and has room");
-//! assert_eq!(answer.join(), Ok(42));
-//!
-//! pool.execute(|| println!("runs on a worker thread")).ok().expect("the pool is open");
-//! pool.wait_idle(); // every task submitted so far has finished
-//! assert_eq!(pool.stats().completed, 2);
-//! # Ok::<(), worker_pool::ConfigError>(())
+//! ```text
+//! cargo run -- check 07     # or: cargo test -p exercise-07-worker-pool
 //! ```
 //!
-//! The pool is [`Send`] and [`Sync`]: threads share it by reference or in an
-//! [`Arc`]. A task that panics is caught: its worker lives on, and its
-//! handle answers [`TaskError::Panicked`] with the message.
+//! This chapter is about a lifecycle: threads started once, tasks that wait
+//! in a bounded queue, run, panic or are dropped, and a pool that shuts down
+//! without losing a task silently and without hanging. Given: the data
+//! layout (one `State` behind one `Mutex`, three `Condvar`s, the counters
+//! and who sleeps where, each field with its meaning); the two kinds of
+//! queued task (`Plain` for `execute`, `Submitted` for `submit`) and what a
+//! run reports (`Ran`); the one-shot `Slot` a handle reads its answer from,
+//! with its states; `execute` and `try_execute`, which only pass their task
+//! to `push`; the error types with their `Display`; `spin`, the short wait
+//! without the lock a worker makes before it sleeps; and small helpers
+//! (`lock`, `wait_on`, `map`, `into_inner`).
 //!
-//! [`execute`]: WorkerPool::execute
-//! [`submit`]: WorkerPool::submit
+//! Yours: starting the workers (`new`) and their loop (`work`); queueing
+//! with backpressure (`push`, `submit`); answering a handle (`run` of a
+//! `Submitted` task, `panic_message`, `store`, `publish`, the `Drop` of a
+//! `Sender`, `join`, `is_finished`); `wait_idle` with `oldest_unfinished`;
+//! `shutdown`, `shutdown_now` and the pool's `Drop`; and `stats`.
+//!
+//! Where to start: `new`, `stats`, `push` and `work` (without panics at
+//! first), then `shutdown` and `Drop`: the tests of running tasks go green.
+//! Then the handle: `submit`, `run`, `store`, `publish`, `join`,
+//! `is_finished`; then panics (`panic_message`), `shutdown_now` with the
+//! `Sender`'s `Drop`, and `wait_idle` last.
 
-// Design notes (for the lesson; the exercise is generated from the first `use` on).
-//
-// THE PROBLEM. Starting a thread costs tens of microseconds (a stack mapped,
-// a clone syscall, the scheduler); a tiny task costs nanoseconds. A pool
-// starts its threads once, and each task then costs a queue push, maybe a
-// wake-up, and a pop.
-//
-// ONE LOCK. Everything the workers and submitters share (the queue, the
-// shutdown flag, the counters, who is asleep) sits in one `State` behind
-// one `Mutex`. A task crosses the lock twice: the submitter pushes, a worker
-// pops (and, in the same critical section, records that its previous task
-// finished). Counters under the lock are exact and agree with each other in
-// every `stats()`, which separate atomics would not.
-//
-// THREE CONDVARS, NOTIFIED ONLY WHEN SOMEONE WAITS. Workers sleep on `work`,
-// submitters blocked by a full queue on `room`, `wait_idle` callers on
-// `idle`. The state counts the sleepers of each, so a busy pool (workers
-// never asleep, nobody blocked) makes no futex call per task: a notify
-// nobody waits for is a syscall thrown away.
-//
-// A WORKER SPINS BRIEFLY before it sleeps: with tiny tasks the queue is
-// often empty for the few hundred nanoseconds the submitter needs to box
-// and push the next task, and a worker that sleeps then costs the
-// submitter a futex wake and itself a futex wait, a few microseconds, for
-// every task. It looks at an atomic copy of the queue's length
-// (`queued_hint`), without the lock, for a bounded number of rounds.
-//
-// HANDLES. `submit` wraps the task with the sending half of a one-shot slot
-// (`Sender`, an `Arc<Slot<T>>`). The worker stores the value, or the panic's
-// message, then drops the sender. A task that never runs is dropped with its
-// sender, and a `Sender` dropped before it sent stores `Cancelled`: so
-// `join` can never wait for a task that no longer exists, whether
-// `shutdown_now` dropped it or the pool was dropped.
-//
-// PANICS. The worker runs every task in `catch_unwind`, so a panic never
-// kills it and never leaves the lock poisoned (no task runs under the lock).
-// The submitted wrapper catches first to store the message, then resumes
-// the panic so the worker counts it. Messages: the `&str` or `String`
-// payload of `panic!`; any other payload (`panic_any(7)`) is reported as
-// `Box<dyn Any>`, as std's own panic message says.
-//
-// WAIT_IDLE. "Every task submitted before the call has finished" is not
-// "the queue is empty" (the last tasks may still be running), nor "finished
-// + cancelled >= submitted then" (tasks submitted after the call may finish
-// first while an older one still runs). Tasks are numbered in submission
-// order; the queue holds the newest ones (numbers `submitted - queued ..
-// submitted`), and each worker records the number of the task it runs. The
-// oldest unfinished task is the smallest of those, and `wait_idle` waits
-// until it is at least the number of tasks submitted when it was called.
-//
-// SHUTDOWN. `shutdown` sets a flag: submitters get their task back, workers
-// drain the queue and then exit. `shutdown_now` also takes the queue's tasks
-// out and drops them (outside the lock: a task's captured values may do
-// anything when dropped). `Drop` shuts down and joins every worker, except
-// the one it runs on when the last owner of the pool is dropped inside one
-// of its own tasks: a thread cannot join itself; that worker exits by itself
-// after the task returns.
+// The bodies below are still `todo!()`, so the compiler would warn that the
+// arguments, fields and helpers are unused. Delete this line when you are done.
+#![allow(unused_variables, unused_mut, dead_code, unused_imports)]
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -112,15 +63,6 @@ const PREALLOCATED: usize = 1024;
 ///
 /// Dropping the pool shuts it down (queued tasks still run) and joins every
 /// worker, so no worker outlives it.
-///
-/// ```
-/// let pool = worker_pool::WorkerPool::new(4, 100)?;
-/// for i in 0..10 {
-///     pool.execute(move || assert!(i < 10)).ok().expect("open and with room");
-/// }
-/// drop(pool); // runs the queued tasks, then joins the four workers
-/// # Ok::<(), worker_pool::ConfigError>(())
-/// ```
 pub struct WorkerPool {
     /// What the workers share with the pool.
     shared: Arc<Shared>,
@@ -181,16 +123,37 @@ struct State {
 // ANCHOR: job
 /// A task in the queue: run it, once.
 trait Job: Send {
-    /// Runs the task. A panic is the worker's to catch.
-    fn run(self: Box<Self>);
+    /// Runs the task. A panic is the worker's to catch, unless the task
+    /// catches it itself and says so in the [`Ran`] it returns.
+    fn run(self: Box<Self>) -> Ran;
+}
+
+/// How a task that returned ran.
+struct Ran {
+    /// It panicked (and caught its panic to tell its handle).
+    panicked: bool,
+    /// A handle's answer, stored but not shown yet: the worker shows it
+    /// after counting the task, so that a `join` that returns is never
+    /// ahead of `stats()` or `wait_idle`.
+    answer: Option<Arc<dyn Publish>>,
+}
+
+/// Shows a stored answer to its handle.
+trait Publish: Send + Sync {
+    /// The stored answer becomes the handle's, and `join` wakes up.
+    fn publish(&self);
 }
 
 /// A task given to `execute`: its result is nobody's.
 struct Plain<F>(F);
 
 impl<F: FnOnce() + Send> Job for Plain<F> {
-    fn run(self: Box<Self>) {
+    fn run(self: Box<Self>) -> Ran {
         (self.0)();
+        Ran {
+            panicked: false,
+            answer: None,
+        }
     }
 }
 
@@ -204,13 +167,6 @@ struct Submitted<F, T> {
 // ANCHOR: handle
 /// The answer of one task given to [`WorkerPool::submit`]: its value, or
 /// why there is none.
-///
-/// ```
-/// let pool = worker_pool::WorkerPool::new(1, 4)?;
-/// let handle = pool.submit(|| "done".to_owned()).ok().expect("open and with room");
-/// assert_eq!(handle.join().as_deref(), Ok("done"));
-/// # Ok::<(), worker_pool::ConfigError>(())
-/// ```
 ///
 /// Dropping a handle does not cancel its task: the task still runs, and its
 /// value is dropped.
@@ -229,8 +185,12 @@ struct Slot<T> {
 enum Answer<T> {
     /// The task has not finished (or not even started).
     Pending,
-    /// The task's value, its panic, or its cancellation.
+    /// The task has returned or panicked, and the worker is counting it.
+    Stored(Result<T, TaskError>),
+    /// The task's value, its panic, or its cancellation, for `join`.
     Ready(Result<T, TaskError>),
+    /// `join` took the answer (or `publish` is moving it).
+    Taken,
 }
 
 /// The sending half of a slot. Dropped without having sent, it sends
@@ -243,13 +203,6 @@ struct Sender<T> {
 // ANCHOR: stats
 /// The pool's counters at one moment, all taken under one lock, so they
 /// agree with each other.
-///
-/// ```
-/// let pool = worker_pool::WorkerPool::new(2, 8)?;
-/// let stats = pool.stats();
-/// assert_eq!((stats.workers, stats.submitted, stats.queued), (2, 0, 0));
-/// # Ok::<(), worker_pool::ConfigError>(())
-/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WorkerStats {
     /// Worker threads alive; never falls because a task panicked (only
@@ -276,13 +229,6 @@ pub struct WorkerStats {
 
 // ANCHOR: errors
 /// Why [`WorkerPool::new`] made no pool.
-///
-/// ```
-/// use worker_pool::{ConfigError, WorkerPool};
-///
-/// assert_eq!(WorkerPool::new(0, 8).err(), Some(ConfigError::ZeroWorkers));
-/// assert_eq!(WorkerPool::new(2, 0).err(), Some(ConfigError::ZeroQueueCapacity));
-/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConfigError {
     /// A pool without workers would never run a task.
@@ -300,18 +246,6 @@ pub enum ConfigError {
 }
 
 /// Why a task was not accepted. The task comes back inside, unrun.
-///
-/// ```
-/// use worker_pool::{SubmitError, WorkerPool};
-///
-/// let pool = WorkerPool::new(1, 1)?;
-/// pool.shutdown();
-/// match pool.execute(|| ()) {
-///     Err(SubmitError::ShutDown(task)) => task(), // run it here instead
-///     _ => unreachable!("a shut-down pool refuses every task"),
-/// }
-/// # Ok::<(), worker_pool::ConfigError>(())
-/// ```
 pub enum SubmitError<F> {
     /// The queue is full (`try_execute` only: `execute` waits for room).
     Full(F),
@@ -320,15 +254,6 @@ pub enum SubmitError<F> {
 }
 
 /// Why [`TaskHandle::join`] has no value.
-///
-/// ```
-/// use worker_pool::{TaskError, WorkerPool};
-///
-/// let pool = WorkerPool::new(1, 1)?;
-/// let handle = pool.submit(|| -> u32 { panic!("no answer") }).ok().expect("open");
-/// assert_eq!(handle.join(), Err(TaskError::Panicked("no answer".to_owned())));
-/// # Ok::<(), worker_pool::ConfigError>(())
-/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TaskError {
     /// The task panicked; the message of its panic (`Box<dyn Any>` for a
@@ -345,7 +270,10 @@ impl fmt::Display for ConfigError {
         match self {
             Self::ZeroWorkers => write!(f, "a worker pool needs at least one worker, not 0"),
             Self::ZeroQueueCapacity => {
-                write!(f, "a worker pool's queue must hold at least one task, not 0")
+                write!(
+                    f,
+                    "a worker pool's queue must hold at least one task, not 0"
+                )
             }
             Self::Spawn { worker, kind } => {
                 write!(f, "the system could not start worker {worker}: {kind}")
@@ -358,14 +286,6 @@ impl Error for ConfigError {}
 
 impl<F> SubmitError<F> {
     /// The task that was refused, unrun.
-    ///
-    /// ```
-    /// let pool = worker_pool::WorkerPool::new(1, 1)?;
-    /// pool.shutdown();
-    /// let refused = pool.submit(|| 5).err().expect("a shut-down pool refuses");
-    /// assert_eq!((refused.into_inner())(), 5);
-    /// # Ok::<(), worker_pool::ConfigError>(())
-    /// ```
     pub fn into_inner(self) -> F {
         match self {
             Self::Full(task) | Self::ShutDown(task) => task,
@@ -415,64 +335,10 @@ impl WorkerPool {
     /// [`ConfigError::ZeroWorkers`], [`ConfigError::ZeroQueueCapacity`], or
     /// [`ConfigError::Spawn`] when the system refuses a thread (the workers
     /// already started are then shut down and joined).
-    ///
-    /// ```
-    /// let pool = worker_pool::WorkerPool::new(3, 64)?;
-    /// assert_eq!(pool.stats().workers, 3);
-    /// # Ok::<(), worker_pool::ConfigError>(())
-    /// ```
     pub fn new(workers: usize, queue_capacity: usize) -> Result<Self, ConfigError> {
-        if workers == 0 {
-            return Err(ConfigError::ZeroWorkers);
-        }
-        if queue_capacity == 0 {
-            return Err(ConfigError::ZeroQueueCapacity);
-        }
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                queue: VecDeque::with_capacity(queue_capacity.min(PREALLOCATED)),
-                shut_down: false,
-                current: vec![None; workers],
-                sleeping_workers: 0,
-                blocked_submitters: 0,
-                idle_waiters: 0,
-                workers,
-                submitted: 0,
-                completed: 0,
-                panicked: 0,
-                rejected: 0,
-                cancelled: 0,
-                running: 0,
-                peak_queued: 0,
-            }),
-            work: Condvar::new(),
-            room: Condvar::new(),
-            idle: Condvar::new(),
-            capacity: queue_capacity,
-            queued_hint: AtomicUsize::new(0),
-        });
-        let mut pool = WorkerPool {
-            shared,
-            threads: Vec::with_capacity(workers),
-        };
-        for index in 0..workers {
-            let shared = Arc::clone(&pool.shared);
-            let spawned = thread::Builder::new()
-                .name(format!("worker-{index}"))
-                .spawn(move || work(&shared, index));
-            match spawned {
-                Ok(thread) => pool.threads.push(thread),
-                Err(err) => {
-                    // The workers never started do not count; `Drop` joins the others.
-                    pool.shared.lock().workers = index;
-                    return Err(ConfigError::Spawn {
-                        worker: index,
-                        kind: err.kind(),
-                    });
-                }
-            }
-        }
-        Ok(pool)
+        todo!(
+            "a pool whose `workers` threads, named worker-0, worker-1, …, run `work` and are joined by Drop, with an empty queue that holds at most `queue_capacity` tasks; ZeroWorkers or ZeroQueueCapacity for a 0 (checked before any thread starts), Spawn when the system refuses a thread, with the workers already started still shut down and joined"
+        )
     }
     // ANCHOR_END: new
 
@@ -486,21 +352,6 @@ impl WorkerPool {
     /// A task that calls `execute` on its own pool can wait forever: if
     /// every worker does so while the queue is full, no worker is left to
     /// make room. Tasks should use [`try_execute`](Self::try_execute).
-    ///
-    /// ```
-    /// use std::sync::atomic::{AtomicU32, Ordering};
-    /// use std::sync::Arc;
-    ///
-    /// let pool = worker_pool::WorkerPool::new(2, 2)?;
-    /// let sum = Arc::new(AtomicU32::new(0));
-    /// for i in 1..=10 {
-    ///     let sum = Arc::clone(&sum);
-    ///     pool.execute(move || { sum.fetch_add(i, Ordering::Relaxed); }).ok().expect("open");
-    /// }
-    /// pool.wait_idle();
-    /// assert_eq!(sum.load(Ordering::Relaxed), 55);
-    /// # Ok::<(), worker_pool::ConfigError>(())
-    /// ```
     pub fn execute<F: FnOnce() + Send + 'static>(&self, task: F) -> Result<(), SubmitError<F>> {
         self.push(Box::new(Plain(task)), true)
             .map_err(|refused| refused.map(|job| job.0))
@@ -512,25 +363,7 @@ impl WorkerPool {
     /// # Errors
     /// [`SubmitError::Full`] when the queue is full, [`SubmitError::ShutDown`]
     /// when the pool is shut down; either way with the task, unrun.
-    ///
-    /// ```
-    /// use std::sync::mpsc;
-    /// use worker_pool::{SubmitError, WorkerPool};
-    ///
-    /// let pool = WorkerPool::new(1, 1)?;
-    /// let (release, blocked) = mpsc::channel::<()>();
-    /// let (started, running) = mpsc::channel();
-    /// pool.execute(move || { started.send(()).unwrap(); blocked.recv().ok(); }).ok().unwrap();
-    /// running.recv().unwrap(); // the worker is busy now
-    /// assert!(pool.try_execute(|| ()).is_ok(), "the queue has room for one");
-    /// assert!(matches!(pool.try_execute(|| ()), Err(SubmitError::Full(_))));
-    /// release.send(()).unwrap();
-    /// # Ok::<(), worker_pool::ConfigError>(())
-    /// ```
-    pub fn try_execute<F: FnOnce() + Send + 'static>(
-        &self,
-        task: F,
-    ) -> Result<(), SubmitError<F>> {
+    pub fn try_execute<F: FnOnce() + Send + 'static>(&self, task: F) -> Result<(), SubmitError<F>> {
         self.push(Box::new(Plain(task)), false)
             .map_err(|refused| refused.map(|job| job.0))
     }
@@ -542,40 +375,14 @@ impl WorkerPool {
     /// [`SubmitError::ShutDown`] with the task, unrun, if the pool is shut
     /// down. (As [`execute`](Self::execute), it waits for room, and so can
     /// wait forever when called from a task of its own pool.)
-    ///
-    /// ```
-    /// let pool = worker_pool::WorkerPool::new(2, 8)?;
-    /// let handles: Vec<_> = (1..=4_u64)
-    ///     .map(|n| pool.submit(move || n * n).ok().expect("open"))
-    ///     .collect();
-    /// let squares: Vec<u64> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    /// assert_eq!(squares, [1, 4, 9, 16]);
-    /// # Ok::<(), worker_pool::ConfigError>(())
-    /// ```
     pub fn submit<T, F>(&self, task: F) -> Result<TaskHandle<T>, SubmitError<F>>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let slot = Arc::new(Slot {
-            state: Mutex::new(Answer::Pending),
-            ready: Condvar::new(),
-        });
-        let job = Box::new(Submitted {
-            task,
-            sender: Sender {
-                slot: Arc::clone(&slot),
-            },
-        });
-        match self.push(job, true) {
-            Ok(()) => Ok(TaskHandle { slot }),
-            Err(refused) => Err(refused.map(|job| {
-                let Submitted { task, sender } = *job;
-                // Nobody has the handle: the `Cancelled` this stores is never read.
-                drop(sender);
-                task
-            })),
-        }
+        todo!(
+            "a handle whose join answers what `task` returns, once a worker ran it; the task is queued as push queues it (waiting for room); if refused, the very task comes back in the same SubmitError variant"
+        )
     }
 
     // ANCHOR: push
@@ -583,34 +390,9 @@ impl WorkerPool {
     /// wakes a sleeping worker; or gives it back, refused, counted in
     /// `rejected`.
     fn push<J: Job + 'static>(&self, job: Box<J>, wait: bool) -> Result<(), SubmitError<Box<J>>> {
-        let mut state = self.shared.lock();
-        loop {
-            if state.shut_down {
-                state.rejected += 1;
-                return Err(SubmitError::ShutDown(job));
-            }
-            if state.queue.len() < self.shared.capacity {
-                break;
-            }
-            if !wait {
-                state.rejected += 1;
-                return Err(SubmitError::Full(job));
-            }
-            state.blocked_submitters += 1;
-            state = wait_on(&self.shared.room, state);
-            state.blocked_submitters -= 1;
-        }
-        state.queue.push_back(job);
-        state.submitted += 1;
-        let queued = state.queue.len();
-        state.peak_queued = state.peak_queued.max(queued);
-        self.shared.queued_hint.store(queued, Ordering::Relaxed);
-        let wake = state.sleeping_workers > 0;
-        drop(state);
-        if wake {
-            self.shared.work.notify_one();
-        }
-        Ok(())
+        todo!(
+            "`job` is at the back of the queue and counted in submitted (peak_queued and queued_hint updated), and one sleeping worker is woken if any sleeps; while the queue is full it waits for room when `wait`, else answers Full; ShutDown whenever the pool is shut down, also while waiting. Every refusal gives the job back and counts in rejected. No futex call when nobody sleeps"
+        )
     }
     // ANCHOR_END: push
 
@@ -622,38 +404,10 @@ impl WorkerPool {
     /// # Panics
     /// When called from one of this pool's own tasks, which would wait for
     /// itself forever: the task panics instead (and its handle says so).
-    ///
-    /// ```
-    /// use std::sync::atomic::{AtomicBool, Ordering};
-    /// use std::sync::Arc;
-    ///
-    /// let pool = worker_pool::WorkerPool::new(1, 4)?;
-    /// let done = Arc::new(AtomicBool::new(false));
-    /// let flag = Arc::clone(&done);
-    /// pool.execute(move || flag.store(true, Ordering::Release)).ok().expect("open");
-    /// pool.wait_idle();
-    /// assert!(done.load(Ordering::Acquire), "the task was submitted before wait_idle");
-    /// # Ok::<(), worker_pool::ConfigError>(())
-    /// ```
     pub fn wait_idle(&self) {
-        let mut state = self.shared.lock();
-        let target = state.submitted;
-        if state.oldest_unfinished() >= target {
-            return;
-        }
-        let on_own_worker = self
-            .threads
-            .iter()
-            .any(|worker| worker.thread().id() == thread::current().id());
-        if on_own_worker {
-            drop(state);
-            panic!("wait_idle was called from one of the pool's own tasks, which would wait for itself forever");
-        }
-        while state.oldest_unfinished() < target {
-            state.idle_waiters += 1;
-            state = wait_on(&self.shared.idle, state);
-            state.idle_waiters -= 1;
-        }
+        todo!(
+            "returns once every task submitted before the call has finished, completed or cancelled (tasks submitted later are not waited for), at once on an idle pool, woken rather than polling; called from one of this pool's own tasks, which would wait for itself, it panics instead"
+        )
     }
     // ANCHOR_END: wait_idle
 
@@ -661,28 +415,10 @@ impl WorkerPool {
     /// Refuses new tasks from now on; the queued ones still run, and then
     /// the workers exit. Returns at once: dropping the pool waits for the
     /// workers. Calling it again does nothing.
-    ///
-    /// ```
-    /// use worker_pool::{SubmitError, WorkerPool};
-    ///
-    /// let pool = WorkerPool::new(1, 4)?;
-    /// let queued = pool.submit(|| 1).ok().expect("open");
-    /// pool.shutdown();
-    /// assert!(matches!(pool.submit(|| 2), Err(SubmitError::ShutDown(_))));
-    /// assert_eq!(queued.join(), Ok(1), "a task queued before shutdown still runs");
-    /// # Ok::<(), worker_pool::ConfigError>(())
-    /// ```
     pub fn shutdown(&self) {
-        let mut state = self.shared.lock();
-        state.shut_down = true;
-        let (workers, submitters) = (state.sleeping_workers > 0, state.blocked_submitters > 0);
-        drop(state);
-        if workers {
-            self.shared.work.notify_all();
-        }
-        if submitters {
-            self.shared.room.notify_all();
-        }
+        todo!(
+            "no task is accepted from now on; queued tasks still run, sleeping workers and blocked submitters are woken so they see it; returns at once; a second call changes nothing"
+        )
     }
 
     /// Refuses new tasks from now on and drops every queued task unrun
@@ -693,79 +429,18 @@ impl WorkerPool {
     /// # Panics
     /// When dropping a task's captured values panics: the panic goes on to
     /// the caller once every dropped task is gone and counted.
-    ///
-    /// ```
-    /// use std::sync::mpsc;
-    /// use worker_pool::{TaskError, WorkerPool};
-    ///
-    /// let pool = WorkerPool::new(1, 4)?;
-    /// let (release, blocked) = mpsc::channel::<()>();
-    /// let (started, running) = mpsc::channel();
-    /// pool.execute(move || { started.send(()).unwrap(); blocked.recv().ok(); }).ok().unwrap();
-    /// running.recv().unwrap(); // the only worker is busy
-    /// let waiting = pool.submit(|| 7).ok().expect("open");
-    /// assert_eq!(pool.shutdown_now(), 1, "one task was still in the queue");
-    /// assert_eq!(waiting.join(), Err(TaskError::Cancelled));
-    /// release.send(()).unwrap();
-    /// # Ok::<(), worker_pool::ConfigError>(())
-    /// ```
     pub fn shutdown_now(&self) -> usize {
-        let mut state = self.shared.lock();
-        state.shut_down = true;
-        let dropped = std::mem::take(&mut state.queue);
-        state.cancelled += dropped.len() as u64;
-        self.shared.queued_hint.store(0, Ordering::Relaxed);
-        let (workers, submitters, waiters) = (
-            state.sleeping_workers > 0,
-            state.blocked_submitters > 0,
-            state.idle_waiters > 0,
-        );
-        drop(state);
-        if workers {
-            self.shared.work.notify_all();
-        }
-        if submitters {
-            self.shared.room.notify_all();
-        }
-        if waiters {
-            self.shared.idle.notify_all();
-        }
-        let count = dropped.len();
-        let mut first_panic = None;
-        for job in dropped {
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(job))) {
-                first_panic.get_or_insert(payload);
-            }
-        }
-        if let Some(payload) = first_panic {
-            resume_unwind(payload);
-        }
-        count
+        todo!(
+            "as shutdown, and every queued task is taken out, counted in cancelled and dropped outside the lock (so its handle answers Cancelled); running tasks finish; wait_idle callers are woken. Returns how many were dropped; a panic while dropping one is passed on after all are dropped"
+        )
     }
     // ANCHOR_END: shutdown
 
     /// The pool's counters now, taken together under the lock.
-    ///
-    /// ```
-    /// let pool = worker_pool::WorkerPool::new(2, 8)?;
-    /// pool.submit(|| ()).ok().expect("open").join().unwrap();
-    /// let stats = pool.stats();
-    /// assert_eq!((stats.submitted, stats.completed, stats.panicked), (1, 1, 0));
-    /// # Ok::<(), worker_pool::ConfigError>(())
-    /// ```
     pub fn stats(&self) -> WorkerStats {
-        let state = self.shared.lock();
-        WorkerStats {
-            workers: state.workers,
-            submitted: state.submitted,
-            completed: state.completed,
-            panicked: state.panicked,
-            rejected: state.rejected,
-            cancelled: state.cancelled,
-            queued: state.queue.len(),
-            running: state.running,
-            peak_queued: state.peak_queued,
-        }
+        todo!(
+            "every counter taken at one moment, under the lock, so that submitted = completed + cancelled + queued + running always holds"
+        )
     }
 }
 
@@ -776,14 +451,9 @@ impl WorkerPool {
 /// exits by itself once the task returns.
 impl Drop for WorkerPool {
     fn drop(&mut self) {
-        self.shutdown();
-        let me = thread::current().id();
-        for worker in self.threads.drain(..) {
-            if worker.thread().id() != me {
-                // A worker catches every task's panic, so it ends normally.
-                let _ = worker.join();
-            }
-        }
+        todo!(
+            "the pool is shut down (queued tasks still run) and every worker thread has ended, except the one this runs on when the pool is dropped inside its own task (a thread cannot join itself)"
+        )
     }
 }
 // ANCHOR_END: drop
@@ -806,11 +476,9 @@ impl State {
     /// The number of the oldest task not yet finished or cancelled;
     /// `submitted` when every task has.
     fn oldest_unfinished(&self) -> u64 {
-        let oldest_queued = self.submitted - self.queue.len() as u64;
-        self.current
-            .iter()
-            .flatten()
-            .fold(oldest_queued, |oldest, &running| oldest.min(running))
+        todo!(
+            "the number (in submission order, from 0) of the oldest task still queued or running; `submitted` when there is none"
+        )
     }
     // ANCHOR_END: oldest_unfinished
 }
@@ -820,48 +488,9 @@ impl State {
 /// sleep while there is nothing to do; leave once the pool is shut down and
 /// the queue is empty.
 fn work(shared: &Shared, index: usize) {
-    let mut state = shared.lock();
-    loop {
-        if let Some(job) = state.queue.pop_front() {
-            let number = state.submitted - state.queue.len() as u64 - 1;
-            state.current[index] = Some(number);
-            state.running += 1;
-            shared
-                .queued_hint
-                .store(state.queue.len(), Ordering::Relaxed);
-            let room = state.blocked_submitters > 0;
-            drop(state);
-            if room {
-                shared.room.notify_one();
-            }
-            let outcome = catch_unwind(AssertUnwindSafe(|| job.run()));
-            let panicked = outcome.is_err();
-            if let Err(payload) = outcome {
-                // The payload's own Drop may panic too; the worker must live on.
-                let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
-            }
-            state = shared.lock();
-            state.current[index] = None;
-            state.running -= 1;
-            state.completed += 1;
-            state.panicked += u64::from(panicked);
-            if state.idle_waiters > 0 {
-                shared.idle.notify_all();
-            }
-        } else if state.shut_down {
-            break;
-        } else {
-            drop(state);
-            spin(shared);
-            state = shared.lock();
-            if state.queue.is_empty() && !state.shut_down {
-                state.sleeping_workers += 1;
-                state = wait_on(&shared.work, state);
-                state.sleeping_workers -= 1;
-            }
-        }
-    }
-    state.workers -= 1;
+    todo!(
+        "worker `index`'s life: runs the oldest queued task, recording its number in `current` and counting it running, with no lock held while it runs; a panic is caught and counted, never kills the worker; then counts it completed and publishes its answer under the lock, so join, stats and wait_idle agree; spins briefly, then sleeps, while the queue is empty; leaves once shut down with the queue empty, counted out of workers"
+    )
 }
 // ANCHOR_END: work
 
@@ -883,18 +512,12 @@ fn spin(shared: &Shared) {
 impl<F, T> Job for Submitted<F, T>
 where
     F: FnOnce() -> T + Send,
-    T: Send,
+    T: Send + 'static,
 {
-    fn run(self: Box<Self>) {
-        let Submitted { task, sender } = *self;
-        match catch_unwind(AssertUnwindSafe(task)) {
-            Ok(value) => sender.send(Ok(value)),
-            Err(payload) => {
-                sender.send(Err(TaskError::Panicked(panic_message(&*payload))));
-                // The worker counts the panic, so it must see it too.
-                resume_unwind(payload);
-            }
-        }
+    fn run(self: Box<Self>) -> Ran {
+        todo!(
+            "runs the task; its value, or Panicked with its panic's message, is stored in the slot (not yet shown to join); a panic is caught here and reported as panicked: true, never passed on"
+        )
     }
 }
 // ANCHOR_END: run_submitted
@@ -902,39 +525,38 @@ where
 /// The message of a panic: its `&str` or `String` payload, or
 /// `Box<dyn Any>` for any other.
 fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(message) = payload.downcast_ref::<&str>() {
-        (*message).to_owned()
-    } else if let Some(message) = payload.downcast_ref::<String>() {
-        message.clone()
-    } else {
-        "Box<dyn Any>".to_owned()
-    }
+    todo!("the text of a panic: the payload's &str or String, else \"Box<dyn Any>\"")
 }
 
 // ANCHOR: slot
-impl<T> Sender<T> {
-    /// Puts the answer in the slot and wakes the handle's `join`.
-    fn send(self, answer: Result<T, TaskError>) {
-        self.slot.put(answer);
+impl<T: Send + 'static> Sender<T> {
+    /// Stores the answer without showing it to the handle yet; the worker
+    /// publishes it once the task is counted.
+    fn store(self, answer: Result<T, TaskError>) -> Arc<dyn Publish> {
+        todo!(
+            "the answer is in the slot as Stored (unless the slot already has one), the sender is consumed without cancelling anything, and the slot comes back for the worker to publish"
+        )
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        // Sent already: nothing changes. Dropped unsent: the task never ran.
-        self.slot.put(Err(TaskError::Cancelled));
+        todo!(
+            "a sender dropped before it stored an answer (its task never ran) leaves Cancelled for join and wakes it; after store, nothing changes"
+        )
+    }
+}
+
+impl<T: Send> Publish for Slot<T> {
+    fn publish(&self) {
+        todo!("a Stored answer is Ready for join, which wakes up; any other state is left as it is")
     }
 }
 
 impl<T> Slot<T> {
-    /// Stores `answer` unless an answer is in already, and wakes `join`.
-    fn put(&self, answer: Result<T, TaskError>) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if matches!(*state, Answer::Pending) {
-            *state = Answer::Ready(answer);
-            drop(state);
-            self.ready.notify_all();
-        }
+    /// The slot's state, ignoring poisoning (no user code runs under it).
+    fn lock(&self) -> MutexGuard<'_, Answer<T>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -946,44 +568,16 @@ impl<T> TaskHandle<T> {
     /// [`TaskError::Cancelled`] when the task was dropped before it ran
     /// (`shutdown_now`, or the pool dropped). It never waits for a task
     /// that no longer exists.
-    ///
-    /// ```
-    /// let pool = worker_pool::WorkerPool::new(1, 2)?;
-    /// let handle = pool.submit(|| vec![1, 2, 3]).ok().expect("open");
-    /// assert_eq!(handle.join(), Ok(vec![1, 2, 3]));
-    /// # Ok::<(), worker_pool::ConfigError>(())
-    /// ```
     pub fn join(self) -> Result<T, TaskError> {
-        let mut state = self
-            .slot
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        loop {
-            match std::mem::replace(&mut *state, Answer::Pending) {
-                Answer::Ready(answer) => return answer,
-                Answer::Pending => state = wait_on(&self.slot.ready, state),
-            }
-        }
+        todo!(
+            "the task's value, or Panicked with its message, or Cancelled if it was dropped unrun; waits (without spinning) until the answer is Ready, and never for a task that no longer exists"
+        )
     }
 
     /// Whether the task has an answer now (its value, its panic or its
     /// cancellation), so that [`join`](Self::join) would not wait.
-    ///
-    /// ```
-    /// let pool = worker_pool::WorkerPool::new(1, 2)?;
-    /// let handle = pool.submit(|| 1).ok().expect("open");
-    /// pool.wait_idle();
-    /// assert!(handle.is_finished());
-    /// # Ok::<(), worker_pool::ConfigError>(())
-    /// ```
     pub fn is_finished(&self) -> bool {
-        let state = self
-            .slot
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        matches!(*state, Answer::Ready(_))
+        todo!("true once join would return without waiting")
     }
 }
 // ANCHOR_END: slot

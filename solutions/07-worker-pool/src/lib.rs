@@ -845,6 +845,7 @@ impl State {
 /// sleep while there is nothing to do; leave once the pool is shut down and
 /// the queue is empty.
 fn work(shared: &Shared, index: usize) {
+    let mut published: Option<Arc<dyn Publish>> = None;
     let mut state = shared.lock();
     loop {
         if let Some(job) = state.queue.pop_front() {
@@ -856,6 +857,7 @@ fn work(shared: &Shared, index: usize) {
                 .store(state.queue.len(), Ordering::Relaxed);
             let room = state.blocked_submitters > 0;
             drop(state);
+            drop(published.take());
             if room {
                 shared.room.notify_one();
             }
@@ -878,18 +880,19 @@ fn work(shared: &Shared, index: usize) {
             if state.idle_waiters > 0 {
                 shared.idle.notify_all();
             }
-            if let Some(answer) = ran.answer {
-                // Counted first, shown second; outside the lock, so a woken
-                // `join` does not wait for it.
-                drop(state);
+            if let Some(answer) = &ran.answer {
+                // Shown under the pool's lock: `join`, `stats` and
+                // `wait_idle` all see the task finished, or none does.
                 answer.publish();
-                drop(answer);
-                state = shared.lock();
             }
+            // The slot may be the last owner of the task's value (its handle
+            // was dropped): that value's Drop runs after the lock is released.
+            published = ran.answer;
         } else if state.shut_down {
             break;
         } else {
             drop(state);
+            drop(published.take());
             spin(shared);
             state = shared.lock();
             if state.queue.is_empty() && !state.shut_down {
@@ -900,6 +903,8 @@ fn work(shared: &Shared, index: usize) {
         }
     }
     state.workers -= 1;
+    drop(state);
+    drop(published);
 }
 // ANCHOR_END: work
 

@@ -45,8 +45,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 
 // ANCHOR: constants
-/// Rounds a worker looks for new work, without the lock, before it sleeps.
-const SPIN_ROUNDS: u32 = 200;
+/// Rounds a worker looks for new work, without the lock and yielding its
+/// core between looks, before it sleeps (tens of microseconds in all).
+const SPIN_ROUNDS: u32 = 100;
 
 /// Most queue slots made up front: a pool with a huge capacity grows its
 /// queue as tasks arrive instead of reserving it all in `new`.
@@ -97,10 +98,17 @@ struct State {
     current: Vec<Option<u64>>,
     /// Workers asleep on `work`.
     sleeping_workers: usize,
+    /// Of those, how many a `notify_one` is already on its way to: a push
+    /// wakes a worker only when some sleeper has not been woken yet.
+    woken_workers: usize,
     /// Submitters asleep on `room`.
     blocked_submitters: usize,
     /// Callers asleep on `idle`.
     idle_waiters: usize,
+    /// The smallest task number a `wait_idle` caller waits for (`u64::MAX`
+    /// when none): a worker wakes them only once the oldest unfinished task
+    /// reaches it, not after every task.
+    idle_target: u64,
     /// Worker threads alive.
     workers: usize,
     /// Tasks accepted; also the number the next task gets.
@@ -495,7 +503,8 @@ fn work(shared: &Shared, index: usize) {
 // ANCHOR_END: work
 
 /// Looks for queued work without the lock, for a short while: returns as
-/// soon as the queue seems to have some, or after `SPIN_ROUNDS` rounds.
+/// soon as the queue seems to have some, or after `SPIN_ROUNDS` rounds,
+/// each of which gives the core away (`yield_now`) before it looks again.
 fn spin(shared: &Shared) {
     if cfg!(miri) {
         return;
@@ -504,7 +513,9 @@ fn spin(shared: &Shared) {
         if shared.queued_hint.load(Ordering::Relaxed) > 0 {
             return;
         }
-        std::hint::spin_loop();
+        // Not a busy spin: on a machine with as many busy threads as cores,
+        // the submitter needs this core to push the next task.
+        thread::yield_now();
     }
 }
 

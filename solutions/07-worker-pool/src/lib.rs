@@ -46,12 +46,16 @@
 // never asleep, nobody blocked) makes no futex call per task: a notify
 // nobody waits for is a syscall thrown away.
 //
-// A WORKER SPINS BRIEFLY before it sleeps: with tiny tasks the queue is
-// often empty for the few hundred nanoseconds the submitter needs to box
-// and push the next task, and a worker that sleeps then costs the
-// submitter a futex wake and itself a futex wait, a few microseconds, for
-// every task. It looks at an atomic copy of the queue's length
-// (`queued_hint`), without the lock, for a bounded number of rounds.
+// A WORKER LOOKS AGAIN BEFORE IT SLEEPS: with tiny tasks the queue is
+// often empty for the moment the submitter needs to box and push the next
+// task, and a worker that sleeps then costs the submitter a futex wake and
+// itself a futex wait, microseconds, for every task. It looks at an atomic
+// copy of the queue's length (`queued_hint`), without the lock, yielding
+// its core between looks (on two cores a busy spin starves the submitter),
+// for a bounded number of rounds. A push wakes a worker only when a
+// sleeper has not been woken yet (`woken_workers`), and a worker wakes
+// `wait_idle` callers only when the oldest unfinished task reached the
+// smallest target they wait for (`idle_target`), not after every task.
 //
 // HANDLES. `submit` wraps the task with the sending half of a one-shot slot
 // (`Sender`, an `Arc<Slot<T>>`). The worker stores the value, or the panic's
@@ -94,8 +98,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 
 // ANCHOR: constants
-/// Rounds a worker looks for new work, without the lock, before it sleeps.
-const SPIN_ROUNDS: u32 = 200;
+/// Rounds a worker looks for new work, without the lock and yielding its
+/// core between looks, before it sleeps (tens of microseconds in all).
+const SPIN_ROUNDS: u32 = 100;
 
 /// Most queue slots made up front: a pool with a huge capacity grows its
 /// queue as tasks arrive instead of reserving it all in `new`.
@@ -155,10 +160,17 @@ struct State {
     current: Vec<Option<u64>>,
     /// Workers asleep on `work`.
     sleeping_workers: usize,
+    /// Of those, how many a `notify_one` is already on its way to: a push
+    /// wakes a worker only when some sleeper has not been woken yet.
+    woken_workers: usize,
     /// Submitters asleep on `room`.
     blocked_submitters: usize,
     /// Callers asleep on `idle`.
     idle_waiters: usize,
+    /// The smallest task number a `wait_idle` caller waits for (`u64::MAX`
+    /// when none): a worker wakes them only once the oldest unfinished task
+    /// reaches it, not after every task.
+    idle_target: u64,
     /// Worker threads alive.
     workers: usize,
     /// Tasks accepted; also the number the next task gets.
@@ -459,8 +471,10 @@ impl WorkerPool {
                 shut_down: false,
                 current: vec![None; workers],
                 sleeping_workers: 0,
+                woken_workers: 0,
                 blocked_submitters: 0,
                 idle_waiters: 0,
+                idle_target: u64::MAX,
                 workers,
                 submitted: 0,
                 completed: 0,
@@ -630,7 +644,8 @@ impl WorkerPool {
         let queued = state.queue.len();
         state.peak_queued = state.peak_queued.max(queued);
         self.shared.queued_hint.store(queued, Ordering::Relaxed);
-        let wake = state.sleeping_workers > 0;
+        let wake = state.sleeping_workers > state.woken_workers;
+        state.woken_workers += usize::from(wake);
         drop(state);
         if wake {
             self.shared.work.notify_one();
@@ -676,6 +691,7 @@ impl WorkerPool {
         }
         while state.oldest_unfinished() < target {
             state.idle_waiters += 1;
+            state.idle_target = state.idle_target.min(target);
             state = wait_on(&self.shared.idle, state);
             state.idle_waiters -= 1;
         }
@@ -739,6 +755,7 @@ impl WorkerPool {
         state.shut_down = true;
         let dropped = std::mem::take(&mut state.queue);
         state.cancelled += dropped.len() as u64;
+        state.idle_target = u64::MAX;
         self.shared.queued_hint.store(0, Ordering::Relaxed);
         let (workers, submitters, waiters) = (
             state.sleeping_workers > 0,
@@ -877,7 +894,9 @@ fn work(shared: &Shared, index: usize) {
             state.running -= 1;
             state.completed += 1;
             state.panicked += u64::from(ran.panicked);
-            if state.idle_waiters > 0 {
+            if state.idle_waiters > 0 && state.oldest_unfinished() >= state.idle_target {
+                // Every waiter rechecks; those still waiting lower it again.
+                state.idle_target = u64::MAX;
                 shared.idle.notify_all();
             }
             if let Some(answer) = &ran.answer {
@@ -899,6 +918,8 @@ fn work(shared: &Shared, index: usize) {
                 state.sleeping_workers += 1;
                 state = wait_on(&shared.work, state);
                 state.sleeping_workers -= 1;
+                // Woken by a push, or spuriously: either way one fewer to wake.
+                state.woken_workers = state.woken_workers.saturating_sub(1);
             }
         }
     }
@@ -909,7 +930,8 @@ fn work(shared: &Shared, index: usize) {
 // ANCHOR_END: work
 
 /// Looks for queued work without the lock, for a short while: returns as
-/// soon as the queue seems to have some, or after `SPIN_ROUNDS` rounds.
+/// soon as the queue seems to have some, or after `SPIN_ROUNDS` rounds,
+/// each of which gives the core away (`yield_now`) before it looks again.
 fn spin(shared: &Shared) {
     if cfg!(miri) {
         return;
@@ -918,7 +940,9 @@ fn spin(shared: &Shared) {
         if shared.queued_hint.load(Ordering::Relaxed) > 0 {
             return;
         }
-        std::hint::spin_loop();
+        // Not a busy spin: on a machine with as many busy threads as cores,
+        // the submitter needs this core to push the next task.
+        thread::yield_now();
     }
 }
 

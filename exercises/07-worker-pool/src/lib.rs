@@ -140,9 +140,9 @@ trait Job: Send {
 struct Ran {
     /// It panicked (and caught its panic to tell its handle).
     panicked: bool,
-    /// A handle's answer, stored but not shown yet: the worker shows it
-    /// after counting the task, so that a `join` that returns is never
-    /// ahead of `stats()` or `wait_idle`.
+    /// A handle's answer, stored but not shown yet: the worker shows it in
+    /// the critical section in which it counts the task, so that `join`,
+    /// `stats()` and `wait_idle` never disagree about it.
     answer: Option<Arc<dyn Publish>>,
 }
 

@@ -894,7 +894,6 @@ thread_local! {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "Miri does not run thread-local destructors of every thread")]
 fn dropping_the_pool_runs_the_queued_tasks_and_joins_every_worker() {
     within(LIMIT, "dropping a pool", || {
         let pool = pool(3, 16);

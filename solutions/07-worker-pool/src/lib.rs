@@ -58,16 +58,18 @@
 // smallest target they wait for (`idle_target`), not after every task.
 //
 // HANDLES. `submit` wraps the task with the sending half of a one-shot slot
-// (`Sender`, an `Arc<Slot<T>>`). The worker stores the value, or the panic's
-// message, then drops the sender. A task that never runs is dropped with its
+// (`Sender`, an `Arc<Slot<T>>`). The wrapper stores the value, or the
+// panic's message, as `Stored`; the worker publishes it (`Ready`) under the
+// pool's lock, in the critical section in which it counts the task, so a
+// `join` that returned, `stats()` and `wait_idle` agree. A task that never runs is dropped with its
 // sender, and a `Sender` dropped before it sent stores `Cancelled`: so
 // `join` can never wait for a task that no longer exists, whether
 // `shutdown_now` dropped it or the pool was dropped.
 //
 // PANICS. The worker runs every task in `catch_unwind`, so a panic never
 // kills it and never leaves the lock poisoned (no task runs under the lock).
-// The submitted wrapper catches first to store the message, then resumes
-// the panic so the worker counts it. Messages: the `&str` or `String`
+// The submitted wrapper catches first, to store the message, and reports
+// the panic in the `Ran` it returns. Messages: the `&str` or `String`
 // payload of `panic!`; any other payload (`panic_any(7)`) is reported as
 // `Box<dyn Any>`, as std's own panic message says.
 //
@@ -202,9 +204,9 @@ trait Job: Send {
 struct Ran {
     /// It panicked (and caught its panic to tell its handle).
     panicked: bool,
-    /// A handle's answer, stored but not shown yet: the worker shows it
-    /// after counting the task, so that a `join` that returns is never
-    /// ahead of `stats()` or `wait_idle`.
+    /// A handle's answer, stored but not shown yet: the worker shows it in
+    /// the critical section in which it counts the task, so that `join`,
+    /// `stats()` and `wait_idle` never disagree about it.
     answer: Option<Arc<dyn Publish>>,
 }
 

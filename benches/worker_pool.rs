@@ -65,7 +65,7 @@ macro_rules! worker_pool_rows {
             // ANCHOR_END: worker_pool
             // ANCHOR: submit_join
             $d.run(concat!($prefix, "submit_join"), 1, || {
-                let handle = pool.submit(|| black_box(7_u64)).ok().expect("open");
+                let handle = pool.submit(|| black_box(7_u64)).expect("open");
                 black_box(handle.join().ok());
             });
             // ANCHOR_END: submit_join

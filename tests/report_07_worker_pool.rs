@@ -33,7 +33,6 @@ fn occupy(pool: &WorkerPool) -> mpsc::Sender<()> {
         started.send(()).unwrap();
         let _ = blocked.recv();
     })
-    .ok()
     .expect("the pool is open");
     running.recv().expect("the task starts");
     release
@@ -94,7 +93,7 @@ fn what_a_task_costs_and_a_pools_lifecycle() {
     });
     let round_trip = allocations(|| {
         for i in 0..TASKS {
-            let handle = pool.submit(move || i).ok().expect("open");
+            let handle = pool.submit(move || i).expect("open");
             black_box(handle.join().ok());
         }
     });
@@ -136,8 +135,16 @@ fn what_a_task_costs_and_a_pools_lifecycle() {
     writeln!(
         report,
         "{:<44} {:>7} {:>9} {:>9} {:>8} {:>8} {:>9} {:>6} {:>7} {:>4}",
-        "step", "workers", "submitted", "completed", "panicked", "rejected", "cancelled",
-        "queued", "running", "peak"
+        "step",
+        "workers",
+        "submitted",
+        "completed",
+        "panicked",
+        "rejected",
+        "cancelled",
+        "queued",
+        "running",
+        "peak"
     )
     .unwrap();
     // The tasks below panic on purpose; a silent hook keeps the output clean.
@@ -148,18 +155,25 @@ fn what_a_task_costs_and_a_pools_lifecycle() {
     for _ in 0..100 {
         let handle = pool
             .submit(|| -> u8 { panic!("a task that panics on purpose") })
-            .ok()
             .expect("open");
         assert!(handle.join().is_err(), "the task panicked");
     }
-    row(&mut report, "100 tasks that panic, each joined", pool.stats());
+    row(
+        &mut report,
+        "100 tasks that panic, each joined",
+        pool.stats(),
+    );
     let first = occupy(&pool);
     let second = occupy(&pool);
     row(&mut report, "2 tasks that block both workers", pool.stats());
     let handles: Vec<_> = (0..4)
-        .map(|i| pool.submit(move || i).ok().expect("room for 4"))
+        .map(|i| pool.submit(move || i).expect("room for 4"))
         .collect();
-    row(&mut report, "4 more submitted: the queue is full", pool.stats());
+    row(
+        &mut report,
+        "4 more submitted: the queue is full",
+        pool.stats(),
+    );
     let full = matches!(pool.try_execute(|| ()), Err(SubmitError::Full(_)));
     assert!(full, "the queue holds 4 tasks and both workers are busy");
     row(&mut report, "try_execute answers Full", pool.stats());
@@ -176,7 +190,11 @@ fn what_a_task_costs_and_a_pools_lifecycle() {
     while pool.stats().workers > 0 {
         std::thread::yield_now();
     }
-    row(&mut report, "the 2 blocked tasks end; the workers leave", pool.stats());
+    row(
+        &mut report,
+        "the 2 blocked tasks end; the workers leave",
+        pool.stats(),
+    );
     let answers: Vec<String> = handles
         .into_iter()
         .map(|h| format!("{:?}", h.join()))

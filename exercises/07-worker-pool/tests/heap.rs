@@ -52,7 +52,7 @@ fn a_task_costs_one_box_and_a_submitted_one_a_box_and_a_slot() {
         let mut handles = Vec::with_capacity(32);
         let submitted = allocations(|| {
             for i in 0..32_u64 {
-                handles.push(pool.submit(move || i).ok().expect("the pool is open"));
+                handles.push(pool.submit(move || i).expect("the pool is open"));
             }
         });
         assert_eq!(

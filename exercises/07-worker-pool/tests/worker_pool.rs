@@ -164,14 +164,19 @@ fn errors_explain_themselves() {
     let pool = pool(1, 1);
     pool.shutdown();
     let refused = pool.execute(|| ()).err();
-    let text = refused.as_ref().map(ToString::to_string).unwrap_or_default();
+    let text = refused
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     assert!(
         text.contains("shut down"),
         "SubmitError::ShutDown displays a sentence that says the pool is shut down, got {text:?}"
     );
     assert!(
         !TaskError::Cancelled.to_string().is_empty()
-            && TaskError::Panicked("boom".into()).to_string().contains("boom"),
+            && TaskError::Panicked("boom".into())
+                .to_string()
+                .contains("boom"),
         "TaskError displays a sentence; Panicked's includes the panic's message"
     );
 }
@@ -195,7 +200,9 @@ fn submit_error_is_an_error_even_for_a_task_without_debug() {
     let pool = pool(1, 1);
     pool.shutdown();
     let task = || (); // closures implement no Debug
-    let refused = pool.execute(task).err().expect("a shut-down pool refuses every task");
+    let refused = pool
+        .execute(task)
+        .expect_err("a shut-down pool refuses every task");
     error(&refused);
 }
 
@@ -269,7 +276,12 @@ fn execute_runs_every_task_once() {
         );
         let stats = pool.stats();
         assert_eq!(
-            (stats.submitted, stats.completed, stats.queued, stats.running),
+            (
+                stats.submitted,
+                stats.completed,
+                stats.queued,
+                stats.running
+            ),
             (n as u64, n as u64, 0, 0),
             "after wait_idle every accepted task has completed and nothing is queued or running"
         );
@@ -283,7 +295,11 @@ fn submit_and_join_return_the_task_value() {
         let pool = pool(2, 4);
         let text = submitted(&pool, || "forty-two".to_owned());
         let number = submitted(&pool, || 6 * 7);
-        assert_eq!(number.join(), Ok(42), "join gives back what the task returned");
+        assert_eq!(
+            number.join(),
+            Ok(42),
+            "join gives back what the task returned"
+        );
         assert_eq!(
             text.join().as_deref(),
             Ok("forty-two"),
@@ -344,7 +360,9 @@ fn dropping_a_handle_does_not_cancel_its_task() {
         let pool = pool(1, 4);
         let ran = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&ran);
-        drop(submitted(&pool, move || counter.fetch_add(1, Ordering::Relaxed)));
+        drop(submitted(&pool, move || {
+            counter.fetch_add(1, Ordering::Relaxed)
+        }));
         pool.wait_idle();
         assert_eq!(
             ran.load(Ordering::Relaxed),
@@ -378,7 +396,9 @@ fn try_execute_answers_full_with_the_task_when_the_queue_is_full() {
                     "Full must give back the very task that was refused"
                 );
             }
-            Err(SubmitError::ShutDown(_)) => panic!("the pool is open, so it cannot answer ShutDown"),
+            Err(SubmitError::ShutDown(_)) => {
+                panic!("the pool is open, so it cannot answer ShutDown")
+            }
             Ok(()) => panic!(
                 "the only worker is busy and the queue holds its 2 tasks: try_execute must \
                  answer Full instead of queueing a third"
@@ -386,7 +406,12 @@ fn try_execute_answers_full_with_the_task_when_the_queue_is_full() {
         }
         let stats = pool.stats();
         assert_eq!(
-            (stats.rejected, stats.submitted, stats.queued, stats.peak_queued),
+            (
+                stats.rejected,
+                stats.submitted,
+                stats.queued,
+                stats.peak_queued
+            ),
             (1, 3, 2, 2),
             "one refusal counted in rejected; three tasks accepted, two of them queued"
         );
@@ -408,7 +433,10 @@ fn execute_waits_for_room_while_the_queue_is_full() {
             let accepted = submitter.execute(move || {
                 counter.fetch_add(1, Ordering::Relaxed);
             });
-            assert!(accepted.is_ok(), "execute must accept the task once there is room");
+            assert!(
+                accepted.is_ok(),
+                "execute must accept the task once there is room"
+            );
         });
         assert!(
             returned.recv_timeout(a_while()).is_err(),
@@ -420,8 +448,16 @@ fn execute_waits_for_room_while_the_queue_is_full() {
             .recv()
             .expect("once the worker takes a task from the queue, the waiting execute must return");
         pool.wait_idle();
-        assert_eq!(ran.load(Ordering::Relaxed), 1, "the task that waited for room ran");
-        assert_eq!(pool.stats().rejected, 0, "a task that waited and was accepted is not rejected");
+        assert_eq!(
+            ran.load(Ordering::Relaxed),
+            1,
+            "the task that waited for room ran"
+        );
+        assert_eq!(
+            pool.stats().rejected,
+            0,
+            "a task that waited and was accepted is not rejected"
+        );
     });
 }
 
@@ -474,7 +510,9 @@ fn two_threads_submitting_at_once_lose_no_task() {
         for s in submitters {
             s.join().expect("a submitting thread must not panic");
         }
-        reader.join().expect("stats() read during the run must always be consistent");
+        reader
+            .join()
+            .expect("stats() read during the run must always be consistent");
         pool.wait_idle();
         let stats = pool.stats();
         let total = 2 * per_thread;
@@ -536,7 +574,9 @@ fn a_panicking_task_answers_panicked_with_its_message() {
         });
         assert_eq!(
             literal.join(),
-            Err(TaskError::Panicked("this task panics on purpose".to_owned())),
+            Err(TaskError::Panicked(
+                "this task panics on purpose".to_owned()
+            )),
             "a panic!(\"literal\") payload is a &str: join must answer Panicked with that text"
         );
         assert_eq!(
@@ -571,7 +611,9 @@ fn many_panics_in_a_row_kill_no_worker() {
             if i % 2 == 0 {
                 executed(&pool, || panic!("execute's task panics on purpose"));
             } else {
-                drop(submitted(&pool, || panic!("submit's task panics on purpose")));
+                drop(submitted(&pool, || {
+                    panic!("submit's task panics on purpose")
+                }));
             }
         }
         // Not wait_idle: if a panic killed a worker, its task never finishes.
@@ -711,7 +753,11 @@ fn wait_idle_from_inside_a_task_panics_instead_of_waiting_for_itself() {
             "a task that calls wait_idle on its own pool would wait for itself forever; it \
              must panic instead, so its handle answers Panicked, but join said {answer:?}"
         );
-        assert_eq!(pool.stats().workers, 1, "that panic, too, is caught by the worker");
+        assert_eq!(
+            pool.stats().workers,
+            1,
+            "that panic, too, is caught by the worker"
+        );
     });
 }
 
@@ -728,7 +774,11 @@ fn shutdown_runs_the_queued_tasks_and_refuses_new_ones() {
         match pool.execute(move || sent.send(1).unwrap()) {
             Err(SubmitError::ShutDown(task)) => {
                 task();
-                assert_eq!(got.try_recv(), Ok(1), "ShutDown gives back the very task refused");
+                assert_eq!(
+                    got.try_recv(),
+                    Ok(1),
+                    "ShutDown gives back the very task refused"
+                );
             }
             other => panic!("after shutdown execute must answer ShutDown, not {other:?}"),
         }

@@ -531,12 +531,19 @@ fn parse_binary_with_culprit(
         .filter(|name| !tests.iter().any(|t| &t.name == *name))
         .cloned()
         .collect();
+    // A panicking thread is a test only if the binary lists a test of that
+    // name: the threads a test starts have names of their own (chapter 07's
+    // pool names its workers `worker-0`, `worker-1`, …). Without a list, any
+    // name but libtest's own and unnamed threads' is taken for a test.
+    let is_test = |name: &String| {
+        if output.listed.is_empty() {
+            !name.starts_with("main") && !name.starts_with('<')
+        } else {
+            output.listed.contains(name)
+        }
+    };
     for (name, _) in &panics {
-        if !unreported.contains(name)
-            && !tests.iter().any(|t| &t.name == name)
-            && !name.starts_with("main")
-            && !name.starts_with('<')
-        {
+        if !unreported.contains(name) && !tests.iter().any(|t| &t.name == name) && is_test(name) {
             unreported.push(name.clone());
         }
     }

@@ -1,6 +1,7 @@
 //! The runner reports a test binary that dies or hangs, instead of "0 of 0
 //! tests", "(no message)" or waiting forever: which binary, how it ended, the
-//! panics before it ended, and the tests that never reported.
+//! panics before it ended (a worker thread's included, without taking the
+//! thread for a test), and the tests that never reported.
 
 use std::time::Duration;
 
@@ -23,8 +24,8 @@ fn a_crashing_or_hanging_test_binary_is_reported_and_the_others_still_run() {
     assert!(run.build_error.is_none(), "the fixture builds: {run:?}");
     assert_eq!(
         run.crashes.len(),
-        2,
-        "one binary aborts, one hangs: {run:?}"
+        3,
+        "two binaries abort, one hangs: {run:?}"
     );
 
     let aborted = &run
@@ -79,8 +80,33 @@ fn a_crashing_or_hanging_test_binary_is_reported_and_the_others_still_run() {
         "a_passing_test",
         "a_test_that_finishes",
         "a_test_in_another_binary",
+        "a_passing_test_beside_it",
     ] {
         assert!(outcome(passing).passed, "{passing} still reports");
     }
+
+    // A thread a test started (chapter 07's workers are named `worker-N`)
+    // panics and aborts the process: the test is to blame, and the thread's
+    // name is not taken for a test's.
+    let worker = run
+        .crashes
+        .iter()
+        .find(|c| c.target == "tests/workers.rs")
+        .unwrap();
+    assert_eq!(worker.unreported, ["a_test_whose_worker_thread_aborts"]);
+    assert_eq!(
+        worker.culprit.as_deref(),
+        Some("a_test_whose_worker_thread_aborts")
+    );
+    assert!(
+        run.tests.iter().all(|t| t.name != "worker-0"),
+        "a worker thread is not a test: {:?}",
+        run.tests
+    );
+    let explained = worker.explain();
+    assert!(
+        explained.contains("worker-0 panicked at") && explained.contains("0 other test(s)"),
+        "the worker's panics are shown as what happened before the end:\n{explained}"
+    );
     assert!(!run.all_passed());
 }

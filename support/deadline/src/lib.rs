@@ -36,8 +36,9 @@ pub fn within(secs: u64, what: &str, f: impl FnOnce() + Send + 'static) {
         }
         Err(mpsc::RecvTimeoutError::Timeout) => panic!(
             "{what} did not finish in {secs} s: something waits for what never comes (two threads \
-             waiting for each other, a loop or spin that never ends, or a lock held while the \
-             factory, reset or an object's Drop runs, when they use the pool again)"
+             waiting for each other, a loop or spin that never ends, a wake-up nobody sends, or \
+             a lock held while code the pool calls (a factory, reset, task or an object's Drop) \
+             uses the pool again)"
         ),
     }
 }

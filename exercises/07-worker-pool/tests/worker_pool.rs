@@ -168,6 +168,11 @@ fn errors_explain_themselves() {
         .as_ref()
         .map(ToString::to_string)
         .unwrap_or_default();
+    let debug = format!("{refused:?}");
+    assert!(
+        debug.contains("ShutDown"),
+        "SubmitError's Debug names the variant even though a task has no Debug, got {debug:?}"
+    );
     assert!(
         text.contains("shut down"),
         "SubmitError::ShutDown displays a sentence that says the pool is shut down, got {text:?}"
@@ -901,6 +906,51 @@ fn shutdown_now_lets_the_running_tasks_finish_and_wakes_wait_idle() {
 }
 
 #[test]
+fn shutdown_now_wakes_a_submitter_waiting_for_room_with_its_task() {
+    within(
+        LIMIT,
+        "execute waiting for room during shutdown_now",
+        || {
+            let pool = Arc::new(pool(1, 1));
+            let release = occupy(&pool);
+            executed(&pool, || ()); // the queue is full now
+            let submitter = Arc::clone(&pool);
+            let (answer, got) = mpsc::channel();
+            thread::spawn(move || {
+                let refused = matches!(submitter.execute(|| ()), Err(SubmitError::ShutDown(_)));
+                answer.send(refused).unwrap();
+            });
+            thread::sleep(a_while()); // the submitter waits for room by now
+            assert_eq!(pool.shutdown_now(), 1, "one task was queued");
+            assert_eq!(
+                got.recv_timeout(Duration::from_secs(5)),
+                Ok(true),
+                "an execute waiting for room when shutdown_now empties the queue must return \
+             ShutDown with its task: the pool takes no task any more, room or not"
+            );
+            drop(release);
+        },
+    );
+}
+
+#[test]
+fn workers_leave_after_shutdown_now_without_waiting_for_the_pools_drop() {
+    within(LIMIT, "workers leaving after shutdown_now", || {
+        let pool = pool(2, 4);
+        // Let both workers go to sleep on an empty queue.
+        thread::sleep(a_while());
+        assert_eq!(pool.shutdown_now(), 0, "nothing was queued");
+        let left = eventually(|| pool.stats().workers == 0);
+        assert!(
+            left,
+            "after shutdown_now the sleeping workers must be woken to see it and leave, but \
+             workers still says {} after 10 s",
+            pool.stats().workers
+        );
+    });
+}
+
+#[test]
 fn shutdown_and_shutdown_now_can_be_called_twice() {
     within(LIMIT, "shutting down twice", || {
         let pool = pool(2, 4);
@@ -915,6 +965,8 @@ fn shutdown_and_shutdown_now_can_be_called_twice() {
 fn workers_leave_after_shutdown_once_the_queue_is_empty() {
     within(LIMIT, "workers leaving after shutdown", || {
         let pool = pool(2, 4);
+        // Let both workers go to sleep on an empty queue.
+        thread::sleep(a_while());
         pool.shutdown();
         while pool.stats().workers > 0 {
             thread::yield_now();

@@ -196,6 +196,11 @@ fn the_pool_is_send_and_sync_and_a_handle_is_send() {
     send_and_sync(&pool);
     let handle = submitted(&pool, || 1_u8);
     send(&handle);
+    let shown = format!("{pool:?} {handle:?}");
+    assert!(
+        shown.contains("WorkerPool") && shown.contains("TaskHandle"),
+        "the pool and a handle can be printed with {{:?}}, by name, got {shown:?}"
+    );
     assert_eq!(handle.join(), Ok(1));
 }
 

@@ -474,13 +474,13 @@ impl WorkerPool {
             state: Mutex::new(State {
                 queue: VecDeque::with_capacity(queue_capacity.min(PREALLOCATED)),
                 shut_down: false,
-                current: vec![None; workers],
+                current: Vec::new(),
                 sleeping_workers: 0,
                 woken_workers: 0,
                 blocked_submitters: 0,
                 idle_waiters: 0,
                 idle_target: u64::MAX,
-                workers,
+                workers: 0,
                 submitted: 0,
                 completed: 0,
                 panicked: 0,
@@ -497,9 +497,17 @@ impl WorkerPool {
         });
         let mut pool = WorkerPool {
             shared,
-            threads: Vec::with_capacity(workers),
+            threads: Vec::new(),
         };
+        // Room for each worker is made as it starts, not for all up front:
+        // an absurd `workers` ends in `Spawn` when the system runs out of
+        // threads, not in an allocation of that size.
         for index in 0..workers {
+            {
+                let mut state = pool.shared.lock();
+                state.current.push(None);
+                state.workers += 1;
+            }
             let shared = Arc::clone(&pool.shared);
             let spawned = thread::Builder::new()
                 .name(format!("worker-{index}"))
@@ -507,8 +515,8 @@ impl WorkerPool {
             match spawned {
                 Ok(thread) => pool.threads.push(thread),
                 Err(err) => {
-                    // The workers never started do not count; `Drop` joins the others.
-                    pool.shared.lock().workers = index;
+                    // The worker never started does not count; `Drop` joins the others.
+                    pool.shared.lock().workers -= 1;
                     return Err(ConfigError::Spawn {
                         worker: index,
                         kind: err.kind(),

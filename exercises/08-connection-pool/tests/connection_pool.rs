@@ -196,11 +196,14 @@ impl ConnectionHooks<Conn> for Recorder {
 fn hooked_pool(config: PoolConfig) -> (ConnectionPool<Memory>, Arc<Switches>, Recorder) {
     let switches = Arc::new(Switches::default());
     let recorder = Recorder::default();
-    let pool =
-        ConnectionPool::with_hooks(Memory(Arc::clone(&switches)), config.clone(), recorder.clone())
-            .unwrap_or_else(|err| {
-                panic!("with_hooks must accept {config:?}: it is valid, but said {err:?}")
-            });
+    let pool = ConnectionPool::with_hooks(
+        Memory(Arc::clone(&switches)),
+        config.clone(),
+        recorder.clone(),
+    )
+    .unwrap_or_else(|err| {
+        panic!("with_hooks must accept {config:?}: it is valid, but said {err:?}")
+    });
     (pool, switches, recorder)
 }
 
@@ -331,6 +334,11 @@ fn validate_names_the_first_thing_wrong_and_accepts_the_default() {
 fn the_default_configuration_is_r2d2s_with_no_idle_connection_kept() {
     let config = PoolConfig::default();
     assert_eq!(
+        config.validate(),
+        Ok(()),
+        "the default configuration is valid"
+    );
+    assert_eq!(
         (
             config.max_size,
             config.min_idle,
@@ -354,8 +362,11 @@ fn the_default_configuration_is_r2d2s_with_no_idle_connection_kept() {
 
 #[test]
 fn errors_say_what_went_wrong() {
+    let refused = config(0)
+        .validate()
+        .expect_err("max_size 0 must be refused");
     let messages = [
-        ConfigError::ZeroMaxSize.to_string(),
+        refused.to_string(),
         ConfigError::MinIdleAboveMaxSize {
             min_idle: 3,
             max_size: 2,
@@ -453,7 +464,11 @@ fn a_connection_derefs_to_the_managers_connection() {
     {
         let mut conn = get(&pool, "room for 1");
         conn.session.push("SELECT 1");
-        assert_eq!(conn.session, ["SELECT 1"], "DerefMut writes the connection itself");
+        assert_eq!(
+            conn.session,
+            ["SELECT 1"],
+            "DerefMut writes the connection itself"
+        );
     }
     let conn = get(&pool, "one is idle");
     assert_eq!(
@@ -690,11 +705,7 @@ fn new_opens_min_idle_connections() {
         (3, 3, 0, 0),
         "min_idle 3: new opens 3 idle connections, and hands none out"
     );
-    assert_eq!(
-        switches.connects.load(Ordering::SeqCst),
-        3,
-        "3 connects"
-    );
+    assert_eq!(switches.connects.load(Ordering::SeqCst), 3, "3 connects");
     assert_eq!(
         recorder.events().len(),
         3,
@@ -818,12 +829,17 @@ fn a_connection_past_max_lifetime_is_closed_when_returned() {
          with MaxLifetime, not kept"
     );
     assert!(
-        recorder.events().contains(&("close MaxLifetime".to_owned(), 1)),
+        recorder
+            .events()
+            .contains(&("close MaxLifetime".to_owned(), 1)),
         "on_close(MaxLifetime) runs for it: {:?}",
         recorder.events()
     );
     assert!(
-        !recorder.events().iter().any(|(event, _)| event == "checkin"),
+        !recorder
+            .events()
+            .iter()
+            .any(|(event, _)| event == "checkin"),
         "a connection that is closed on return is not checked in: {:?}",
         recorder.events()
     );
@@ -936,7 +952,10 @@ fn test_on_checkout_closes_an_invalid_idle_connection_and_opens_another() {
     );
     again.invalid = true;
     drop(again);
-    let replaced = get(&pool, "the idle one is invalid, but there is room to connect");
+    let replaced = get(
+        &pool,
+        "the idle one is invalid, but there is room to connect",
+    );
     assert_eq!(
         replaced.id, 2,
         "connection 1 failed is_valid: get must close it and hand out a new one"
@@ -980,7 +999,10 @@ fn try_get_checks_an_idle_connection_too() {
     let next = pool
         .try_get()
         .expect("the invalid one is closed and there is room to connect");
-    assert_eq!(next.id, 2, "try_get must not hand out an invalid connection");
+    assert_eq!(
+        next.id, 2,
+        "try_get must not hand out an invalid connection"
+    );
     assert_eq!(pool.stats().closed_invalid, 1, "closed with Invalid");
 }
 
@@ -1049,7 +1071,12 @@ fn a_panicking_on_connect_gives_its_place_back() {
     recorder.panic_on_connect.store(false, Ordering::SeqCst);
     let stats = pool.stats();
     assert_eq!(
-        (stats.opened, stats.connect_failures, stats.in_use, stats.idle),
+        (
+            stats.opened,
+            stats.connect_failures,
+            stats.in_use,
+            stats.idle
+        ),
         (0, 1, 0, 0),
         "a connection whose on_connect panicked was never opened: it counts as a failed connect"
     );
@@ -1066,9 +1093,11 @@ fn a_panicking_on_checkin_closes_the_connection_and_the_pool_goes_on() {
     let (pool, _switches, recorder) = hooked_pool(config(1));
     let conn = get(&pool, "room for 1");
     recorder.panic_on_checkin.store(true, Ordering::SeqCst);
-    expect_panic("dropping a connection", "on_checkin panics on purpose", || {
-        drop(conn)
-    });
+    expect_panic(
+        "dropping a connection",
+        "on_checkin panics on purpose",
+        || drop(conn),
+    );
     recorder.panic_on_checkin.store(false, Ordering::SeqCst);
     let stats = pool.stats();
     assert_eq!(
@@ -1112,9 +1141,11 @@ fn a_panicking_on_close_leaves_the_counters_right() {
     let mut conn = get(&pool, "room for 1");
     conn.mark_broken();
     recorder.panic_on_close.store(true, Ordering::SeqCst);
-    expect_panic("dropping a broken connection", "on_close panics on purpose", || {
-        drop(conn)
-    });
+    expect_panic(
+        "dropping a broken connection",
+        "on_close panics on purpose",
+        || drop(conn),
+    );
     recorder.panic_on_close.store(false, Ordering::SeqCst);
     let stats = pool.stats();
     assert_eq!(
@@ -1215,7 +1246,10 @@ fn detach_takes_the_connection_out_of_the_pool() {
         "the pool forgets a detached connection: not in use, not idle, not closed"
     );
     assert!(
-        !recorder.events().iter().any(|(e, _)| e.starts_with("close")),
+        !recorder
+            .events()
+            .iter()
+            .any(|(e, _)| e.starts_with("close")),
         "a detached connection is not the pool's to close: no on_close ({:?})",
         recorder.events()
     );
@@ -1263,7 +1297,9 @@ fn a_connection_outlives_every_handle_on_its_pool() {
     assert_eq!(conn.id, 1, "still usable");
     drop(conn);
     assert!(
-        recorder.events().contains(&("close PoolClosed".to_owned(), 1)),
+        recorder
+            .events()
+            .contains(&("close PoolClosed".to_owned(), 1)),
         "once the last connection is back and no handle is left, the pool closes its idle \
          connections (on_close PoolClosed): {:?}",
         recorder.events()
@@ -1389,7 +1425,9 @@ impl LineServer {
                 Err(err) => panic!("the test server could not bind {addr}: {err}"),
             }
         };
-        let addr = listener.local_addr().expect("a bound listener has an address");
+        let addr = listener
+            .local_addr()
+            .expect("a bound listener has an address");
         listener
             .set_nonblocking(true)
             .expect("the test server's listener goes non-blocking");
@@ -1480,6 +1518,16 @@ fn tcp_manager_connects_and_validates_with_ping_pong() {
         let server = LineServer::start();
         let manager = TcpManager::with_timeout(server.addr, Duration::from_millis(500));
         assert_eq!(manager.addr(), server.addr, "addr() is the server's");
+        let pool =
+            ConnectionPool::new(manager.clone(), tcp_config(1)).expect("a valid configuration");
+        drop(pool.get().expect("the server is listening"));
+        let again = pool.get().expect("the idle connection answers PING");
+        assert_eq!(
+            (pool.stats().opened, pool.stats().closed_invalid),
+            (1, 0),
+            "the idle connection passed is_valid on checkout and was handed out again"
+        );
+        drop(again);
         let mut stream = manager.connect().expect("the server is listening");
         assert!(
             manager.is_valid(&mut stream).is_ok(),
@@ -1558,7 +1606,12 @@ fn a_tcp_pool_times_out_while_the_server_is_down_and_recovers_when_it_is_back() 
         );
         let stats = pool.stats();
         assert_eq!(
-            (stats.closed_invalid, stats.timeouts, stats.idle, stats.in_use),
+            (
+                stats.closed_invalid,
+                stats.timeouts,
+                stats.idle,
+                stats.in_use
+            ),
             (1, 1, 0, 0),
             "the stats must say why: the idle connection failed is_valid on checkout (closed_invalid), \
              and the get timed out; {stats:?}"
@@ -1569,9 +1622,9 @@ fn a_tcp_pool_times_out_while_the_server_is_down_and_recovers_when_it_is_back() 
         );
 
         let _server = LineServer::start_on(addr);
-        let conn = pool
-            .get()
-            .expect("the server is back on the same port: the next get must connect, with no manual step");
+        let conn = pool.get().expect(
+            "the server is back on the same port: the next get must connect, with no manual step",
+        );
         drop(conn);
         let stats = pool.stats();
         assert_eq!(

@@ -854,8 +854,8 @@ impl<M: ManageConnection> ConnectionPool<M> {
             if state.closed {
                 return 0;
             }
-            let now = (config.max_lifetime.is_some() || config.idle_timeout.is_some())
-                .then(Instant::now);
+            let now =
+                (config.max_lifetime.is_some() || config.idle_timeout.is_some()).then(Instant::now);
             let mut keep = Vec::with_capacity(state.idle.len());
             let mut idle_left = state.idle.len();
             // Front first: the longest idle.
@@ -1260,7 +1260,10 @@ impl<M: ManageConnection> PooledConnection<M> {
     /// assert!(pool.try_get().is_some(), "the place is free again");
     /// ```
     pub fn detach(mut self) -> M::Connection {
-        let conn = self.conn.take().expect("a lent connection is there until dropped");
+        let conn = self
+            .conn
+            .take()
+            .expect("a lent connection is there until dropped");
         let mut state = self.shared.lock();
         state.in_use -= 1;
         state.open -= 1;

@@ -67,6 +67,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::ops::{Deref, DerefMut};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -431,17 +432,24 @@ struct Conn<C> {
     created: Option<Instant>,
 }
 
-/// An idle connection and since when (only if `idle_timeout` is set).
-struct Idle<C> {
-    conn: Conn<C>,
+/// A connection of the pool, idle in the list or lent in a
+/// `PooledConnection`: the same value either way, moved whole, so lending
+/// and returning copy it as it is.
+struct Entry<M: ManageConnection> {
+    conn: Conn<M::Connection>,
+    /// Since when it is idle (only if `idle_timeout` is set; stale while lent).
     idle_since: Option<Instant>,
+    /// A share of the pool, which keeps the pool alive while the connection
+    /// is lent: `get` moves it into the `PooledConnection` and a return moves
+    /// it back, so lending never touches the `Arc`'s count.
+    pool: Arc<Shared<M>>,
 }
 
 /// What the lock guards.
-struct State<C> {
+struct State<M: ManageConnection> {
     /// Idle connections, the most recently returned last (`get` takes from
     /// the end, so the ones at the front are those idle longest).
-    idle: Vec<Idle<C>>,
+    idle: Vec<Entry<M>>,
     /// Places taken, counted against `max_size`: idle connections, those in
     /// use, and those being connected.
     open: usize,
@@ -461,9 +469,13 @@ struct Shared<M: ManageConnection> {
     config: PoolConfig,
     /// `None` when the pool has no hooks: no call is made at all.
     hooks: Option<Box<dyn ConnectionHooks<M::Connection>>>,
-    state: Mutex<State<M::Connection>>,
+    state: Mutex<State<M>>,
     /// Waiters for a connection or a place sleep here.
     available: Condvar,
+    /// Live `ConnectionPool` handles: the last one to go closes the pool
+    /// (idle connections hold shares of the pool, so they must be closed for
+    /// it ever to be freed).
+    handles: AtomicUsize,
 }
 // ANCHOR_END: state
 
@@ -511,9 +523,8 @@ pub struct ConnectionPool<M: ManageConnection> {
 /// assert_eq!(*conn, 2);
 /// ```
 pub struct PooledConnection<M: ManageConnection> {
-    shared: Arc<Shared<M>>,
     /// `None` only once `Drop` or `detach` took it.
-    conn: Option<Conn<M::Connection>>,
+    lent: Option<Entry<M>>,
     /// `mark_broken` was called.
     broken: bool,
 }
@@ -543,12 +554,12 @@ impl<M: ManageConnection> Drop for Place<'_, M> {
 }
 
 /// What `get` does next, decided under the lock and done outside it.
-enum Step<C> {
+enum Step<M: ManageConnection> {
     /// An idle connection, already counted in `in_use`: check it out.
-    Idle(Conn<C>),
+    Idle(Entry<M>),
     /// An idle connection too old to hand out, already counted as closed:
     /// run `on_close`, then look again.
-    Expired(C),
+    Expired(Entry<M>),
     /// A place is reserved: connect.
     Connect,
 }
@@ -646,8 +657,9 @@ impl<M: ManageConnection> ConnectionPool<M> {
                 },
             }),
             available: Condvar::new(),
+            handles: AtomicUsize::new(1),
         });
-        shared.refill();
+        Shared::refill(&shared);
         Ok(Self { shared })
     }
     // ANCHOR_END: build
@@ -687,6 +699,7 @@ impl<M: ManageConnection> ConnectionPool<M> {
     /// [`GetError::Timeout`] when `connection_timeout` passed first (with
     /// this get's last connect error, if it tried one), [`GetError::Closed`]
     /// once the pool is closed.
+    #[inline]
     pub fn get(&self) -> Result<PooledConnection<M>, GetError<M::Error>> {
         let shared = &*self.shared;
         // Read the clock only once the fast path has failed.
@@ -741,12 +754,12 @@ impl<M: ManageConnection> ConnectionPool<M> {
             };
             drop(state);
             match step {
-                Step::Idle(conn) => {
-                    if let Some(conn) = shared.check_out(conn) {
-                        return Ok(self.lend(conn));
+                Step::Idle(lent) => {
+                    if let Some(lent) = shared.check_out(lent) {
+                        return Ok(PooledConnection::new(lent));
                     }
                 }
-                Step::Expired(old) => shared.on_close(old, CloseReason::MaxLifetime),
+                Step::Expired(old) => shared.on_close(old.conn.conn, CloseReason::MaxLifetime),
                 Step::Connect => match shared.connect(Place { shared }) {
                     Ok(conn) => return Ok(self.lend(conn)),
                     Err(ConnectError::Failed(err)) => {
@@ -788,16 +801,16 @@ impl<M: ManageConnection> ConnectionPool<M> {
                 return None;
             }
             match shared.take_idle(&mut state) {
-                Some(Ok(conn)) => {
+                Some(Ok(lent)) => {
                     drop(state);
-                    match shared.check_out(conn) {
-                        Some(conn) => return Some(self.lend(conn)),
+                    match shared.check_out(lent) {
+                        Some(lent) => return Some(PooledConnection::new(lent)),
                         None => continue,
                     }
                 }
                 Some(Err(old)) => {
                     drop(state);
-                    shared.on_close(old, CloseReason::MaxLifetime);
+                    shared.on_close(old.conn.conn, CloseReason::MaxLifetime);
                     continue;
                 }
                 None => {}
@@ -811,13 +824,14 @@ impl<M: ManageConnection> ConnectionPool<M> {
         }
     }
 
-    /// Wraps a connection already counted in `in_use`.
+    /// Wraps a new connection, already counted in `in_use`, with a share
+    /// of the pool of its own.
     fn lend(&self, conn: Conn<M::Connection>) -> PooledConnection<M> {
-        PooledConnection {
-            shared: Arc::clone(&self.shared),
-            conn: Some(conn),
-            broken: false,
-        }
+        PooledConnection::new(Entry {
+            conn,
+            idle_since: None,
+            pool: Arc::clone(&self.shared),
+        })
     }
 
     // ANCHOR: reap
@@ -886,7 +900,7 @@ impl<M: ManageConnection> ConnectionPool<M> {
         for (conn, reason) in retired {
             shared.on_close(conn, reason);
         }
-        shared.refill();
+        Shared::refill(&self.shared);
         closed
     }
     // ANCHOR_END: reap
@@ -975,8 +989,19 @@ impl<M: ManageConnection> Clone for ConnectionPool<M> {
     /// assert_eq!(pool.stats().in_use, 1);
     /// ```
     fn clone(&self) -> Self {
+        self.shared.handles.fetch_add(1, Ordering::Relaxed);
         Self {
             shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<M: ManageConnection> Drop for ConnectionPool<M> {
+    /// The last handle closes the pool, as [`close`](Self::close) does:
+    /// connections still in use close when they are returned.
+    fn drop(&mut self) {
+        if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.close();
         }
     }
 }
@@ -990,13 +1015,15 @@ enum ConnectError<E> {
 impl<M: ManageConnection> Shared<M> {
     /// The state, even if a thread panicked while holding it: no code of
     /// the pool panics with the lock held, so the state is never half-done.
-    fn lock(&self) -> MutexGuard<'_, State<M::Connection>> {
+    #[inline]
+    fn lock(&self) -> MutexGuard<'_, State<M>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Wakes one waiter, if there is one (a `notify_one` with nobody waiting
     /// would still make a system call).
-    fn wake_one(&self, state: &State<M::Connection>) {
+    #[inline]
+    fn wake_one(&self, state: &State<M>) {
         if state.waiters > 0 {
             self.available.notify_one();
         }
@@ -1007,18 +1034,16 @@ impl<M: ManageConnection> Shared<M> {
     /// and in `gets` (`Ok`); or, if that one is older than `max_lifetime`,
     /// the connection to close, already counted as closed (`Err`: the caller
     /// runs `on_close` once the lock is released). `None` when nothing is idle.
-    fn take_idle(
-        &self,
-        state: &mut State<M::Connection>,
-    ) -> Option<Result<Conn<M::Connection>, M::Connection>> {
+    #[inline]
+    fn take_idle(&self, state: &mut State<M>) -> Option<Result<Entry<M>, Entry<M>>> {
         let idle = state.idle.pop()?;
         if self.config.max_lifetime.is_some() && self.too_old(&idle.conn, Some(Instant::now())) {
             self.count_close(state, CloseReason::MaxLifetime);
-            return Some(Err(idle.conn.conn));
+            return Some(Err(idle));
         }
         state.in_use += 1;
         state.stats.gets += 1;
-        Some(Ok(idle.conn))
+        Some(Ok(idle))
     }
     // ANCHOR_END: take_idle
 
@@ -1034,18 +1059,21 @@ impl<M: ManageConnection> Shared<M> {
     /// An idle connection on its way out, checked with `is_valid` when
     /// `test_on_checkout` is set: `None` if it failed (or panicked: then
     /// the panic goes on), and it is closed as `Invalid`.
-    fn check_out(&self, mut conn: Conn<M::Connection>) -> Option<Conn<M::Connection>> {
+    #[inline]
+    fn check_out(&self, mut lent: Entry<M>) -> Option<Entry<M>> {
         if !self.config.test_on_checkout {
-            return Some(conn);
+            return Some(lent);
         }
-        match catch_unwind(AssertUnwindSafe(|| self.manager.is_valid(&mut conn.conn))) {
-            Ok(Ok(())) => Some(conn),
+        match catch_unwind(AssertUnwindSafe(|| {
+            self.manager.is_valid(&mut lent.conn.conn)
+        })) {
+            Ok(Ok(())) => Some(lent),
             Ok(Err(_)) => {
-                self.close_in_use(conn.conn, CloseReason::Invalid);
+                self.close_in_use(lent.conn.conn, CloseReason::Invalid);
                 None
             }
             Err(panic) => {
-                self.close_in_use(conn.conn, CloseReason::Invalid);
+                self.close_in_use(lent.conn.conn, CloseReason::Invalid);
                 resume_unwind(panic)
             }
         }
@@ -1080,7 +1108,7 @@ impl<M: ManageConnection> Shared<M> {
 
     /// Opens connections until `min_idle` are idle, within `max_size`;
     /// failures are counted and left for the next `reap`.
-    fn refill(&self) {
+    fn refill(self: &Arc<Self>) {
         let wanted = {
             let mut state = self.lock();
             if state.closed {
@@ -1115,9 +1143,10 @@ impl<M: ManageConnection> Shared<M> {
             }
             state.idle.insert(
                 0,
-                Idle {
+                Entry {
                     conn: Conn { conn, created },
                     idle_since,
+                    pool: Arc::clone(self),
                 },
             );
             self.wake_one(&state);
@@ -1130,43 +1159,51 @@ impl<M: ManageConnection> Shared<M> {
     /// (`PoolClosed`); otherwise `on_checkin` runs and it is idle again,
     /// and a waiter is woken. A panic in `has_broken` or `on_checkin` closes
     /// it as `Broken` and goes on.
-    fn check_in(&self, mut conn: Conn<M::Connection>, marked: bool) {
+    ///
+    /// `self` is reached through `lent.pool` (see `PooledConnection`'s
+    /// `Drop`), so it may be used only while `lent.pool` is alive: it is
+    /// moved into the idle list under the lock, or dropped after the last
+    /// use of `self`.
+    fn check_in(&self, mut lent: Entry<M>, marked: bool) {
         let checked = catch_unwind(AssertUnwindSafe(|| {
-            if marked || self.manager.has_broken(&mut conn.conn) {
+            if marked || self.manager.has_broken(&mut lent.conn.conn) {
                 return Some(CloseReason::Broken);
             }
-            if self.config.max_lifetime.is_some() && self.too_old(&conn, Some(Instant::now())) {
+            if self.config.max_lifetime.is_some() && self.too_old(&lent.conn, Some(Instant::now()))
+            {
                 return Some(CloseReason::MaxLifetime);
             }
             if let Some(hooks) = &self.hooks {
-                hooks.on_checkin(&mut conn.conn);
+                hooks.on_checkin(&mut lent.conn.conn);
             }
             None
         }));
         let reason = match checked {
-            Ok(reason) => reason,
+            Ok(None) => {
+                lent.idle_since = self.config.idle_timeout.is_some().then(Instant::now);
+                let mut state = self.lock();
+                if state.closed {
+                    drop(state);
+                    CloseReason::PoolClosed
+                } else {
+                    state.in_use -= 1;
+                    state.idle.push(lent);
+                    self.wake_one(&state);
+                    return;
+                }
+            }
+            Ok(Some(reason)) => reason,
             Err(panic) => {
-                self.close_in_use(conn.conn, CloseReason::Broken);
+                self.close_in_use(lent.conn.conn, CloseReason::Broken);
+                drop(lent.pool);
                 if !std::thread::panicking() {
                     resume_unwind(panic);
                 }
                 return;
             }
         };
-        if let Some(reason) = reason {
-            self.close_in_use(conn.conn, reason);
-            return;
-        }
-        let idle_since = self.config.idle_timeout.is_some().then(Instant::now);
-        let mut state = self.lock();
-        if state.closed {
-            drop(state);
-            self.close_in_use(conn.conn, CloseReason::PoolClosed);
-            return;
-        }
-        state.in_use -= 1;
-        state.idle.push(Idle { conn, idle_since });
-        self.wake_one(&state);
+        self.close_in_use(lent.conn.conn, reason);
+        drop(lent.pool);
     }
     // ANCHOR_END: check_in
 
@@ -1183,7 +1220,7 @@ impl<M: ManageConnection> Shared<M> {
 
     /// Counts a connection closed for `reason` and frees its place; the
     /// caller has taken it out of the idle list or `in_use`.
-    fn count_close(&self, state: &mut State<M::Connection>, reason: CloseReason) {
+    fn count_close(&self, state: &mut State<M>, reason: CloseReason) {
         state.open -= 1;
         let counter = match reason {
             CloseReason::Broken => &mut state.stats.closed_broken,
@@ -1204,19 +1241,16 @@ impl<M: ManageConnection> Shared<M> {
     }
 }
 
-impl<M: ManageConnection> Drop for Shared<M> {
-    /// The last handle is gone: idle connections are closed (`PoolClosed`).
-    fn drop(&mut self) {
-        let idle = std::mem::take(&mut self.lock().idle);
-        for idle in idle {
-            let _ = catch_unwind(AssertUnwindSafe(|| {
-                self.on_close(idle.conn.conn, CloseReason::PoolClosed);
-            }));
+impl<M: ManageConnection> PooledConnection<M> {
+    /// A guard on a connection already counted in `in_use`.
+    #[inline]
+    fn new(lent: Entry<M>) -> Self {
+        Self {
+            lent: Some(lent),
+            broken: false,
         }
     }
-}
 
-impl<M: ManageConnection> PooledConnection<M> {
     /// Marks the connection as broken: when dropped it is closed
     /// ([`CloseReason::Broken`]), not returned to the pool.
     ///
@@ -1260,23 +1294,36 @@ impl<M: ManageConnection> PooledConnection<M> {
     /// assert!(pool.try_get().is_some(), "the place is free again");
     /// ```
     pub fn detach(mut self) -> M::Connection {
-        let conn = self
-            .conn
+        let lent = self
+            .lent
             .take()
             .expect("a lent connection is there until dropped");
-        let mut state = self.shared.lock();
+        let mut state = lent.pool.lock();
         state.in_use -= 1;
         state.open -= 1;
-        self.shared.wake_one(&state);
-        conn.conn
+        lent.pool.wake_one(&state);
+        drop(state);
+        lent.conn.conn
     }
 }
 
 impl<M: ManageConnection> Drop for PooledConnection<M> {
     /// Back to the pool, or closed: see [`ConnectionPool`]'s rules.
+    #[inline]
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            self.shared.check_in(conn, self.broken);
+        if let Some(lent) = self.lent.take() {
+            // Reached through a raw pointer, not `&lent.pool`, because
+            // `check_in` moves `lent.pool` into the idle list while it holds
+            // the lock.
+            let pool: *const Shared<M> = Arc::as_ptr(&lent.pool);
+            // SAFETY: `lent.pool` is a strong count on the pool, so the
+            // pointer is valid while that `Arc` lives. `check_in` either
+            // moves it into the idle list under the lock (where it stays,
+            // keeping the pool alive, at least until the lock is released:
+            // only a holder of the lock can take it out), or drops it after
+            // its last use of `self`. Nothing is mutated through the shared
+            // reference but the `Mutex`'s contents.
+            unsafe { &*pool }.check_in(lent, self.broken);
         }
     }
 }
@@ -1285,22 +1332,26 @@ impl<M: ManageConnection> Deref for PooledConnection<M> {
     type Target = M::Connection;
 
     /// The connection.
+    #[inline]
     fn deref(&self) -> &M::Connection {
         &self
-            .conn
+            .lent
             .as_ref()
             .expect("a lent connection is there until dropped")
+            .conn
             .conn
     }
 }
 
 impl<M: ManageConnection> DerefMut for PooledConnection<M> {
     /// The connection, mutably.
+    #[inline]
     fn deref_mut(&mut self) -> &mut M::Connection {
         &mut self
-            .conn
+            .lent
             .as_mut()
             .expect("a lent connection is there until dropped")
+            .conn
             .conn
     }
 }

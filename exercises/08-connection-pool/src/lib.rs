@@ -17,17 +17,20 @@
 //!
 //! Given: the two traits, the configuration and its `Default`, the
 //! counters, the error types with their `Display`, the state behind the
-//! lock (`State`, `Shared`), the handles (`ConnectionPool`,
-//! `PooledConnection` with `Deref`/`DerefMut`), `new` and `with_hooks`
-//! (which call your `build`), `lend`, `lock`, `on_close`, `Place::keep`, the `Step` a get takes, and the
-//! whole `TcpManager`. Yours to write: every body that says `todo!()`.
+//! lock (`State`, `Shared`, and the `Entry` that moves whole between the
+//! idle list and a `PooledConnection`), the handles (`ConnectionPool`,
+//! which closes the pool when its last clone goes, and `PooledConnection`
+//! with `Deref`/`DerefMut` and the `Drop` that calls your `check_in`),
+//! `new` and `with_hooks` (which call your `build`), `lend`, `lock`,
+//! `on_close`, `Place::keep`, the `Step` a get takes, and the whole
+//! `TcpManager`. Yours to write: every body that says `todo!()`.
 //!
 //! Where to start: `validate`, `stats`, `wake_one`, `count_close`, then one thread
 //! and no failures: `build`, `take_idle`, `connect` with `Place`'s `Drop`,
-//! `get` without waiting, `check_in` and `PooledConnection`'s `Drop`. Then
+//! `get` without waiting, `check_in`. Then
 //! waiting in `get` (the `waiters` count, the deadline), `try_get`,
 //! `check_out` and `close_in_use`, `mark_broken` and `detach`; then
-//! `too_old`, `refill`, `reap`, `close` and `Shared`'s `Drop`. The tests
+//! `too_old`, `refill`, `reap` and `close`. The tests
 //! that use one thread go green first; the TCP tests last.
 
 // The bodies below are still `todo!()`, so the compiler would warn that the
@@ -39,6 +42,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::ops::{Deref, DerefMut};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -277,17 +281,24 @@ struct Conn<C> {
     created: Option<Instant>,
 }
 
-/// An idle connection and since when (only if `idle_timeout` is set).
-struct Idle<C> {
-    conn: Conn<C>,
+/// A connection of the pool, idle in the list or lent in a
+/// `PooledConnection`: the same value either way, moved whole, so lending
+/// and returning copy it as it is.
+struct Entry<M: ManageConnection> {
+    conn: Conn<M::Connection>,
+    /// Since when it is idle (only if `idle_timeout` is set; stale while lent).
     idle_since: Option<Instant>,
+    /// A share of the pool, which keeps the pool alive while the connection
+    /// is lent: `get` moves it into the `PooledConnection` and a return moves
+    /// it back, so lending never touches the `Arc`'s count.
+    pool: Arc<Shared<M>>,
 }
 
 /// What the lock guards.
-struct State<C> {
+struct State<M: ManageConnection> {
     /// Idle connections, the most recently returned last (`get` takes from
     /// the end, so the ones at the front are those idle longest).
-    idle: Vec<Idle<C>>,
+    idle: Vec<Entry<M>>,
     /// Places taken, counted against `max_size`: idle connections, those in
     /// use, and those being connected.
     open: usize,
@@ -307,26 +318,32 @@ struct Shared<M: ManageConnection> {
     config: PoolConfig,
     /// `None` when the pool has no hooks: no call is made at all.
     hooks: Option<Box<dyn ConnectionHooks<M::Connection>>>,
-    state: Mutex<State<M::Connection>>,
+    state: Mutex<State<M>>,
     /// Waiters for a connection or a place sleep here.
     available: Condvar,
+    /// Live `ConnectionPool` handles: the last one to go closes the pool
+    /// (idle connections hold shares of the pool, so they must be closed for
+    /// it ever to be freed).
+    handles: AtomicUsize,
 }
 // ANCHOR_END: state
 
 // ANCHOR: pool
 /// A pool of connections made by `M`. Clones share one pool; it is `Send`
-/// and `Sync`.
+/// and `Sync`. Dropping the last clone closes the pool, as
+/// [`close`](Self::close) does.
 pub struct ConnectionPool<M: ManageConnection> {
     shared: Arc<Shared<M>>,
 }
 
 /// A connection lent by the pool: derefs to `M::Connection`, and goes back
 /// to the pool when dropped. It owns a share of the pool, so it may outlive
-/// the `ConnectionPool` it came from and move to another thread.
+/// the `ConnectionPool` it came from and move to another thread (a
+/// connection returned to a pool whose handles are all gone is closed, as
+/// `PoolClosed`).
 pub struct PooledConnection<M: ManageConnection> {
-    shared: Arc<Shared<M>>,
     /// `None` only once `Drop` or `detach` took it.
-    conn: Option<Conn<M::Connection>>,
+    lent: Option<Entry<M>>,
     /// `mark_broken` was called.
     broken: bool,
 }
@@ -353,12 +370,12 @@ impl<M: ManageConnection> Drop for Place<'_, M> {
 }
 
 /// What `get` does next, decided under the lock and done outside it.
-enum Step<C> {
+enum Step<M: ManageConnection> {
     /// An idle connection, already counted in `in_use`: check it out.
-    Idle(Conn<C>),
+    Idle(Entry<M>),
     /// An idle connection too old to hand out, already counted as closed:
     /// run `on_close`, then look again.
-    Expired(C),
+    Expired(Entry<M>),
     /// A place is reserved: connect.
     Connect,
 }
@@ -414,6 +431,7 @@ impl<M: ManageConnection> ConnectionPool<M> {
     /// [`GetError::Timeout`] when `connection_timeout` passed first (with
     /// this get's last connect error, if it tried one), [`GetError::Closed`]
     /// once the pool is closed.
+    #[inline]
     pub fn get(&self) -> Result<PooledConnection<M>, GetError<M::Error>> {
         todo!(
             "a connection that is idle (and passed check_out), else new (a place reserved under the lock, connected outside it), else the first returned or freed place; Timeout with this call's last connect error once connection_timeout has passed since the fast path failed; Closed once closed; the clock is never read while an idle connection is there to take; a failed connect is retried after a pause that doubles from 1 ms up to 100 ms; waited and timeouts counted once per call"
@@ -431,13 +449,14 @@ impl<M: ManageConnection> ConnectionPool<M> {
         )
     }
 
-    /// Wraps a connection already counted in `in_use`.
+    /// Wraps a new connection, already counted in `in_use`, with a share
+    /// of the pool of its own.
     fn lend(&self, conn: Conn<M::Connection>) -> PooledConnection<M> {
-        PooledConnection {
-            shared: Arc::clone(&self.shared),
-            conn: Some(conn),
-            broken: false,
-        }
+        PooledConnection::new(Entry {
+            conn,
+            idle_since: None,
+            pool: Arc::clone(&self.shared),
+        })
     }
 
     // ANCHOR: reap
@@ -474,8 +493,19 @@ impl<M: ManageConnection> ConnectionPool<M> {
 impl<M: ManageConnection> Clone for ConnectionPool<M> {
     /// Another handle on the same pool.
     fn clone(&self) -> Self {
+        self.shared.handles.fetch_add(1, Ordering::Relaxed);
         Self {
             shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<M: ManageConnection> Drop for ConnectionPool<M> {
+    /// The last handle closes the pool, as [`close`](Self::close) does:
+    /// connections still in use close when they are returned.
+    fn drop(&mut self) {
+        if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.close();
         }
     }
 }
@@ -489,13 +519,15 @@ enum ConnectError<E> {
 impl<M: ManageConnection> Shared<M> {
     /// The state, even if a thread panicked while holding it: no code of
     /// the pool panics with the lock held, so the state is never half-done.
-    fn lock(&self) -> MutexGuard<'_, State<M::Connection>> {
+    #[inline]
+    fn lock(&self) -> MutexGuard<'_, State<M>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Wakes one waiter, if there is one (a `notify_one` with nobody waiting
     /// would still make a system call).
-    fn wake_one(&self, state: &State<M::Connection>) {
+    #[inline]
+    fn wake_one(&self, state: &State<M>) {
         todo!("wakes one sleeping get, with no system call when nobody sleeps")
     }
 
@@ -504,10 +536,8 @@ impl<M: ManageConnection> Shared<M> {
     /// and in `gets` (`Ok`); or, if that one is older than `max_lifetime`,
     /// the connection to close, already counted as closed (`Err`: the caller
     /// runs `on_close` once the lock is released). `None` when nothing is idle.
-    fn take_idle(
-        &self,
-        state: &mut State<M::Connection>,
-    ) -> Option<Result<Conn<M::Connection>, M::Connection>> {
+    #[inline]
+    fn take_idle(&self, state: &mut State<M>) -> Option<Result<Entry<M>, Entry<M>>> {
         todo!(
             "None when nothing is idle; otherwise the most recently returned idle connection: Err(it), counted as closed, when max_lifetime is set and it is too old; Ok(it), counted in in_use and gets, otherwise; the clock is read only when max_lifetime is set"
         )
@@ -525,7 +555,8 @@ impl<M: ManageConnection> Shared<M> {
     /// An idle connection on its way out, checked with `is_valid` when
     /// `test_on_checkout` is set: `None` if it failed (or panicked: then
     /// the panic goes on), and it is closed as `Invalid`.
-    fn check_out(&self, mut conn: Conn<M::Connection>) -> Option<Conn<M::Connection>> {
+    #[inline]
+    fn check_out(&self, mut lent: Entry<M>) -> Option<Entry<M>> {
         todo!(
             "without test_on_checkout, the connection untouched; with it, the connection if is_valid says Ok, else None, the connection closed as Invalid (and a panic in is_valid passed on after that close)"
         )
@@ -546,7 +577,7 @@ impl<M: ManageConnection> Shared<M> {
 
     /// Opens connections until `min_idle` are idle, within `max_size`;
     /// failures are counted and left for the next `reap`.
-    fn refill(&self) {
+    fn refill(self: &Arc<Self>) {
         todo!(
             "connections opened until min_idle are idle, never above max_size and never on a closed pool, each passed through on_connect and put at the longest-idle end; a failed connect gives its place back and is left to the next reap"
         )
@@ -558,9 +589,14 @@ impl<M: ManageConnection> Shared<M> {
     /// (`PoolClosed`); otherwise `on_checkin` runs and it is idle again,
     /// and a waiter is woken. A panic in `has_broken` or `on_checkin` closes
     /// it as `Broken` and goes on.
-    fn check_in(&self, mut conn: Conn<M::Connection>, marked: bool) {
+    ///
+    /// `self` is reached through `lent.pool` (see `PooledConnection`'s
+    /// `Drop`), so it may be used only while `lent.pool` is alive: it is
+    /// moved into the idle list under the lock, or dropped after the last
+    /// use of `self`.
+    fn check_in(&self, mut lent: Entry<M>, marked: bool) {
         todo!(
-            "a returned connection: closed as Broken if marked or has_broken, as MaxLifetime if too old, as PoolClosed if the pool is closed; otherwise on_checkin ran, it is idle (newest) and a waiter is woken; a panic in has_broken or on_checkin closes it as Broken, then goes on unless this thread is already unwinding; no user code runs under the lock"
+            "a returned connection: closed as Broken if marked or has_broken, as MaxLifetime if too old, as PoolClosed if the pool is closed; otherwise on_checkin ran, it is idle (newest, its idle_since set when idle_timeout is) and a waiter is woken; a panic in has_broken or on_checkin closes it as Broken, then goes on unless this thread is already unwinding; no user code runs under the lock; `self` is used only while `lent.pool` lives (moved into the idle list under the lock, or dropped last)"
         )
     }
     // ANCHOR_END: check_in
@@ -575,7 +611,7 @@ impl<M: ManageConnection> Shared<M> {
 
     /// Counts a connection closed for `reason` and frees its place; the
     /// caller has taken it out of the idle list or `in_use`.
-    fn count_close(&self, state: &mut State<M::Connection>, reason: CloseReason) {
+    fn count_close(&self, state: &mut State<M>, reason: CloseReason) {
         todo!(
             "the counter of `reason` is one higher, the connection's place is freed and a waiter woken; nothing else changes"
         )
@@ -589,16 +625,16 @@ impl<M: ManageConnection> Shared<M> {
     }
 }
 
-impl<M: ManageConnection> Drop for Shared<M> {
-    /// The last handle is gone: idle connections are closed (`PoolClosed`).
-    fn drop(&mut self) {
-        todo!(
-            "on_close(PoolClosed) has run for every idle connection, and a panic in it does not stop the others or escape"
-        )
-    }
-}
-
 impl<M: ManageConnection> PooledConnection<M> {
+    /// A guard on a connection already counted in `in_use`.
+    #[inline]
+    fn new(lent: Entry<M>) -> Self {
+        Self {
+            lent: Some(lent),
+            broken: false,
+        }
+    }
+
     /// Marks the connection as broken: when dropped it is closed
     /// ([`CloseReason::Broken`]), not returned to the pool.
     pub fn mark_broken(&mut self) {
@@ -617,10 +653,22 @@ impl<M: ManageConnection> PooledConnection<M> {
 
 impl<M: ManageConnection> Drop for PooledConnection<M> {
     /// Back to the pool, or closed: see [`ConnectionPool`]'s rules.
+    #[inline]
     fn drop(&mut self) {
-        todo!(
-            "the connection goes through check_in, with whether it was marked broken, unless detach took it"
-        )
+        if let Some(lent) = self.lent.take() {
+            // Reached through a raw pointer, not `&lent.pool`, because
+            // `check_in` moves `lent.pool` into the idle list while it holds
+            // the lock.
+            let pool: *const Shared<M> = Arc::as_ptr(&lent.pool);
+            // SAFETY: `lent.pool` is a strong count on the pool, so the
+            // pointer is valid while that `Arc` lives. `check_in` either
+            // moves it into the idle list under the lock (where it stays,
+            // keeping the pool alive, at least until the lock is released:
+            // only a holder of the lock can take it out), or drops it after
+            // its last use of `self`. Nothing is mutated through the shared
+            // reference but the `Mutex`'s contents.
+            unsafe { &*pool }.check_in(lent, self.broken);
+        }
     }
 }
 
@@ -628,22 +676,26 @@ impl<M: ManageConnection> Deref for PooledConnection<M> {
     type Target = M::Connection;
 
     /// The connection.
+    #[inline]
     fn deref(&self) -> &M::Connection {
         &self
-            .conn
+            .lent
             .as_ref()
             .expect("a lent connection is there until dropped")
+            .conn
             .conn
     }
 }
 
 impl<M: ManageConnection> DerefMut for PooledConnection<M> {
     /// The connection, mutably.
+    #[inline]
     fn deref_mut(&mut self) -> &mut M::Connection {
         &mut self
-            .conn
+            .lent
             .as_mut()
             .expect("a lent connection is there until dropped")
+            .conn
             .conn
     }
 }

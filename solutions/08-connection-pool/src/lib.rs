@@ -61,6 +61,20 @@
 // or a place is given back; `std`'s `notify_one` makes a system call even
 // with nobody waiting, so the pool counts its waiters and notifies only
 // when there is one.
+//
+// NO COUNT TOUCHED PER LEND. A `PooledConnection` must be `'static`, so it
+// owns a share of the pool (an `Arc`). Cloning that `Arc` per get and
+// dropping it per return would add two atomic read-modify-writes to the
+// four of the lock. Instead every idle connection keeps a share of its own,
+// in its `Entry`, and the entry moves whole into the guard and back: the
+// count moves with it and never changes. The price is a cycle (the pool
+// holds entries that hold the pool), broken by closing the pool when its
+// last `ConnectionPool` handle is dropped; and `PooledConnection`'s `Drop`
+// reaches the pool through a raw pointer, because `check_in` moves the
+// entry's `Arc` into the idle list while the lock (borrowed from the pool)
+// is held. (A first version with an `Arc` clone per get, and entries that
+// changed shape between the list and the guard, took 66 ns per get + drop
+// against r2d2's 194 in the same run: short of the 3x bar.)
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -481,7 +495,8 @@ struct Shared<M: ManageConnection> {
 
 // ANCHOR: pool
 /// A pool of connections made by `M`. Clones share one pool; it is `Send`
-/// and `Sync`.
+/// and `Sync`. Dropping the last clone closes the pool, as
+/// [`close`](Self::close) does.
 ///
 /// ```
 /// # use connection_pool::{ConnectionPool, ManageConnection, PoolConfig};
@@ -504,7 +519,9 @@ pub struct ConnectionPool<M: ManageConnection> {
 
 /// A connection lent by the pool: derefs to `M::Connection`, and goes back
 /// to the pool when dropped. It owns a share of the pool, so it may outlive
-/// the `ConnectionPool` it came from and move to another thread.
+/// the `ConnectionPool` it came from and move to another thread (a
+/// connection returned to a pool whose handles are all gone is closed, as
+/// `PoolClosed`).
 ///
 /// ```
 /// # use connection_pool::{ConnectionPool, ManageConnection, PoolConfig};

@@ -209,7 +209,7 @@ fn lifecycle() -> String {
          (so reap finds every idle connection above min_idle idle too long).\n\n\
          step                                         opened fails gets timeouts closed b/i/idle/life/pool in_use idle\n",
     );
-    let mut step = |what: &str, report: &mut String| {
+    let step = |what: &str, report: &mut String| {
         writeln!(report, "{}", row(what, pool.stats())).unwrap();
     };
     step("new: min_idle connections opened", &mut report);

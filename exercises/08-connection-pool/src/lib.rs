@@ -151,7 +151,9 @@ pub struct ConnectionStats {
     pub opened: u64,
     /// Connects that returned `Err` or panicked (in `connect` or `on_connect`).
     pub connect_failures: u64,
-    /// Connections handed out by `get` and `try_get`.
+    /// Connections taken for callers of `get` and `try_get`: new ones, and
+    /// idle ones, counted before the checkout check (those that fail it are
+    /// counted in `closed_invalid` too).
     pub gets: u64,
     /// Calls of `get` that had to wait (for a connection, a place, or a retry).
     pub waited: u64,

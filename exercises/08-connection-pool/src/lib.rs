@@ -290,10 +290,6 @@ struct Entry<M: ManageConnection> {
     conn: Conn<M::Connection>,
     /// Since when it is idle (only if `idle_timeout` is set; stale while lent).
     idle_since: Option<Instant>,
-    /// A share of the pool, which keeps the pool alive while the connection
-    /// is lent: `get` moves it into the `PooledConnection` and a return moves
-    /// it back, so lending never touches the `Arc`'s count.
-    pool: Arc<Shared<M>>,
 }
 
 /// What the lock guards.
@@ -344,6 +340,8 @@ pub struct ConnectionPool<M: ManageConnection> {
 /// connection returned to a pool whose handles are all gone is closed, as
 /// `PoolClosed`).
 pub struct PooledConnection<M: ManageConnection> {
+    /// The share of the pool that keeps it alive while the connection is out.
+    shared: Arc<Shared<M>>,
     /// `None` only once `Drop` or `detach` took it.
     lent: Option<Entry<M>>,
     /// `mark_broken` was called.
@@ -451,14 +449,15 @@ impl<M: ManageConnection> ConnectionPool<M> {
         )
     }
 
-    /// Wraps a new connection, already counted in `in_use`, with a share
-    /// of the pool of its own.
-    fn lend(&self, conn: Conn<M::Connection>) -> PooledConnection<M> {
-        PooledConnection::new(Entry {
-            conn,
-            idle_since: None,
-            pool: Arc::clone(&self.shared),
-        })
+    /// Wraps a connection already counted in `in_use`, with a share of the
+    /// pool of its own.
+    #[inline]
+    fn lend(&self, lent: Entry<M>) -> PooledConnection<M> {
+        PooledConnection {
+            shared: Arc::clone(&self.shared),
+            lent: Some(lent),
+            broken: false,
+        }
     }
 
     // ANCHOR: reap
@@ -570,7 +569,7 @@ impl<M: ManageConnection> Shared<M> {
     /// runs `on_connect`; counts it as opened and in use. On `Err` (or a
     /// panic) `place` gives the place back. If the pool was closed meanwhile,
     /// the new connection is closed (`PoolClosed`).
-    fn connect(&self, place: Place<'_, M>) -> Result<Conn<M::Connection>, ConnectError<M::Error>> {
+    fn connect(&self, place: Place<'_, M>) -> Result<Entry<M>, ConnectError<M::Error>> {
         todo!(
             "a new connection in `place`, made and passed through on_connect outside the lock, counted in opened, in_use and gets; Failed(err) with the place given back; Closed (the new one counted and closed as PoolClosed) if the pool closed meanwhile; the creation instant is read only when max_lifetime is set"
         )
@@ -579,7 +578,7 @@ impl<M: ManageConnection> Shared<M> {
 
     /// Opens connections until `min_idle` are idle, within `max_size`;
     /// failures are counted and left for the next `reap`.
-    fn refill(self: &Arc<Self>) {
+    fn refill(&self) {
         todo!(
             "connections opened until min_idle are idle, never above max_size and never on a closed pool, each passed through on_connect and put at the longest-idle end; a failed connect gives its place back and is left to the next reap"
         )
@@ -592,13 +591,9 @@ impl<M: ManageConnection> Shared<M> {
     /// and a waiter is woken. A panic in `has_broken` or `on_checkin` closes
     /// it as `Broken` and goes on.
     ///
-    /// `self` is reached through `lent.pool` (see `PooledConnection`'s
-    /// `Drop`), so it may be used only while `lent.pool` is alive: it is
-    /// moved into the idle list under the lock, or dropped after the last
-    /// use of `self`.
     fn check_in(&self, mut lent: Entry<M>, marked: bool) {
         todo!(
-            "a returned connection: closed as Broken if marked or has_broken, as MaxLifetime if too old, as PoolClosed if the pool is closed; otherwise on_checkin ran, it is idle (newest, its idle_since set when idle_timeout is) and a waiter is woken; a panic in has_broken or on_checkin closes it as Broken, then goes on unless this thread is already unwinding; no user code runs under the lock; `self` is used only while `lent.pool` lives (moved into the idle list under the lock, or dropped last)"
+            "a returned connection: closed as Broken if marked or has_broken, as MaxLifetime if too old, as PoolClosed if the pool is closed; otherwise on_checkin ran, it is idle (newest, its idle_since set when idle_timeout is) and a waiter is woken; a panic in has_broken or on_checkin closes it as Broken, then goes on unless this thread is already unwinding; no user code runs under the lock"
         )
     }
     // ANCHOR_END: check_in
@@ -628,15 +623,6 @@ impl<M: ManageConnection> Shared<M> {
 }
 
 impl<M: ManageConnection> PooledConnection<M> {
-    /// A guard on a connection already counted in `in_use`.
-    #[inline]
-    fn new(lent: Entry<M>) -> Self {
-        Self {
-            lent: Some(lent),
-            broken: false,
-        }
-    }
-
     /// Marks the connection as broken: when dropped it is closed
     /// ([`CloseReason::Broken`]), not returned to the pool.
     pub fn mark_broken(&mut self) {
@@ -658,18 +644,7 @@ impl<M: ManageConnection> Drop for PooledConnection<M> {
     #[inline]
     fn drop(&mut self) {
         if let Some(lent) = self.lent.take() {
-            // Reached through a raw pointer, not `&lent.pool`, because
-            // `check_in` moves `lent.pool` into the idle list while it holds
-            // the lock.
-            let pool: *const Shared<M> = Arc::as_ptr(&lent.pool);
-            // SAFETY: `lent.pool` is a strong count on the pool, so the
-            // pointer is valid while that `Arc` lives. `check_in` either
-            // moves it into the idle list under the lock (where it stays,
-            // keeping the pool alive, at least until the lock is released:
-            // only a holder of the lock can take it out), or drops it after
-            // its last use of `self`. Nothing is mutated through the shared
-            // reference but the `Mutex`'s contents.
-            unsafe { &*pool }.check_in(lent, self.broken);
+            self.shared.check_in(lent, self.broken);
         }
     }
 }

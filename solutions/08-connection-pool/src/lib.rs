@@ -62,19 +62,27 @@
 // with nobody waiting, so the pool counts its waiters and notifies only
 // when there is one.
 //
-// NO COUNT TOUCHED PER LEND. A `PooledConnection` must be `'static`, so it
-// owns a share of the pool (an `Arc`). Cloning that `Arc` per get and
-// dropping it per return would add two atomic read-modify-writes to the
-// four of the lock. Instead every idle connection keeps a share of its own,
-// in its `Entry`, and the entry moves whole into the guard and back: the
-// count moves with it and never changes. The price is a cycle (the pool
-// holds entries that hold the pool), broken by closing the pool when its
-// last `ConnectionPool` handle is dropped; and `PooledConnection`'s `Drop`
-// reaches the pool through a raw pointer, because `check_in` moves the
-// entry's `Arc` into the idle list while the lock (borrowed from the pool)
-// is held. (A first version with an `Arc` clone per get, and entries that
-// changed shape between the list and the guard, took 66 ns per get + drop
-// against r2d2's 194 in the same run: short of the 3x bar.)
+// ONE SHAPE FOR AN ENTRY. A connection is the same `Entry` (the
+// connection, when it was opened, since when it is idle) in the idle list
+// and in the guard, and moves whole between them. A first version turned an
+// idle entry into a smaller "lent" value and back on every get and drop;
+// copying between the two shapes made the processor wait for stores it had
+// just made (a store-to-load forwarding stall, visible in `perf annotate`),
+// and get + drop took 66 ns against r2d2's 194 in the same run: short of the
+// 3x bar. With one shape it is about 62.
+//
+// AN Arc PER GUARD. A `PooledConnection` must be `'static`, so it owns a
+// share of the pool: an `Arc` cloned per get and dropped per return, two
+// atomic read-modify-writes beside the lock's four. Keeping a share in every
+// idle entry and moving it into the guard would save both (46 ns in a trial)
+// but needs `unsafe`: the returning guard must lock the pool through the
+// very `Arc` it moves into the idle list, and once it has, another thread may
+// free the pool while this one is still inside `Mutex::unlock` (Miri flags a
+// first version of it at once). Not worth it here; the bar is met without.
+//
+// THE LAST HANDLE CLOSES THE POOL. Dropping the last `ConnectionPool`
+// closes it as `close` does, so idle connections see `on_close` even when
+// guards keep the shared state alive.
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -455,10 +463,6 @@ struct Entry<M: ManageConnection> {
     conn: Conn<M::Connection>,
     /// Since when it is idle (only if `idle_timeout` is set; stale while lent).
     idle_since: Option<Instant>,
-    /// A share of the pool, which keeps the pool alive while the connection
-    /// is lent: `get` moves it into the `PooledConnection` and a return moves
-    /// it back, so lending never touches the `Arc`'s count.
-    pool: Arc<Shared<M>>,
 }
 
 /// What the lock guards.
@@ -542,6 +546,8 @@ pub struct ConnectionPool<M: ManageConnection> {
 /// assert_eq!(*conn, 2);
 /// ```
 pub struct PooledConnection<M: ManageConnection> {
+    /// The share of the pool that keeps it alive while the connection is out.
+    shared: Arc<Shared<M>>,
     /// `None` only once `Drop` or `detach` took it.
     lent: Option<Entry<M>>,
     /// `mark_broken` was called.
@@ -678,7 +684,7 @@ impl<M: ManageConnection> ConnectionPool<M> {
             available: Condvar::new(),
             handles: AtomicUsize::new(1),
         });
-        Shared::refill(&shared);
+        shared.refill();
         Ok(Self { shared })
     }
     // ANCHOR_END: build
@@ -775,12 +781,12 @@ impl<M: ManageConnection> ConnectionPool<M> {
             match step {
                 Step::Idle(lent) => {
                     if let Some(lent) = shared.check_out(lent) {
-                        return Ok(PooledConnection::new(lent));
+                        return Ok(self.lend(lent));
                     }
                 }
                 Step::Expired(old) => shared.on_close(old.conn.conn, CloseReason::MaxLifetime),
                 Step::Connect => match shared.connect(Place { shared }) {
-                    Ok(conn) => return Ok(self.lend(conn)),
+                    Ok(lent) => return Ok(self.lend(lent)),
                     Err(ConnectError::Failed(err)) => {
                         last_error = Some(err);
                         retry_at = Some(Instant::now() + pause);
@@ -823,7 +829,7 @@ impl<M: ManageConnection> ConnectionPool<M> {
                 Some(Ok(lent)) => {
                     drop(state);
                     match shared.check_out(lent) {
-                        Some(lent) => return Some(PooledConnection::new(lent)),
+                        Some(lent) => return Some(self.lend(lent)),
                         None => continue,
                     }
                 }
@@ -843,14 +849,15 @@ impl<M: ManageConnection> ConnectionPool<M> {
         }
     }
 
-    /// Wraps a new connection, already counted in `in_use`, with a share
-    /// of the pool of its own.
-    fn lend(&self, conn: Conn<M::Connection>) -> PooledConnection<M> {
-        PooledConnection::new(Entry {
-            conn,
-            idle_since: None,
-            pool: Arc::clone(&self.shared),
-        })
+    /// Wraps a connection already counted in `in_use`, with a share of the
+    /// pool of its own.
+    #[inline]
+    fn lend(&self, lent: Entry<M>) -> PooledConnection<M> {
+        PooledConnection {
+            shared: Arc::clone(&self.shared),
+            lent: Some(lent),
+            broken: false,
+        }
     }
 
     // ANCHOR: reap
@@ -919,7 +926,7 @@ impl<M: ManageConnection> ConnectionPool<M> {
         for (conn, reason) in retired {
             shared.on_close(conn, reason);
         }
-        Shared::refill(&self.shared);
+        shared.refill();
         closed
     }
     // ANCHOR_END: reap
@@ -1104,7 +1111,7 @@ impl<M: ManageConnection> Shared<M> {
     /// runs `on_connect`; counts it as opened and in use. On `Err` (or a
     /// panic) `place` gives the place back. If the pool was closed meanwhile,
     /// the new connection is closed (`PoolClosed`).
-    fn connect(&self, place: Place<'_, M>) -> Result<Conn<M::Connection>, ConnectError<M::Error>> {
+    fn connect(&self, place: Place<'_, M>) -> Result<Entry<M>, ConnectError<M::Error>> {
         let mut conn = self.manager.connect().map_err(ConnectError::Failed)?;
         if let Some(hooks) = &self.hooks {
             hooks.on_connect(&mut conn);
@@ -1121,13 +1128,16 @@ impl<M: ManageConnection> Shared<M> {
         }
         state.in_use += 1;
         state.stats.gets += 1;
-        Ok(Conn { conn, created })
+        Ok(Entry {
+            conn: Conn { conn, created },
+            idle_since: None,
+        })
     }
     // ANCHOR_END: connect
 
     /// Opens connections until `min_idle` are idle, within `max_size`;
     /// failures are counted and left for the next `reap`.
-    fn refill(self: &Arc<Self>) {
+    fn refill(&self) {
         let wanted = {
             let mut state = self.lock();
             if state.closed {
@@ -1165,7 +1175,6 @@ impl<M: ManageConnection> Shared<M> {
                 Entry {
                     conn: Conn { conn, created },
                     idle_since,
-                    pool: Arc::clone(self),
                 },
             );
             self.wake_one(&state);
@@ -1179,10 +1188,6 @@ impl<M: ManageConnection> Shared<M> {
     /// and a waiter is woken. A panic in `has_broken` or `on_checkin` closes
     /// it as `Broken` and goes on.
     ///
-    /// `self` is reached through `lent.pool` (see `PooledConnection`'s
-    /// `Drop`), so it may be used only while `lent.pool` is alive: it is
-    /// moved into the idle list under the lock, or dropped after the last
-    /// use of `self`.
     fn check_in(&self, mut lent: Entry<M>, marked: bool) {
         let checked = catch_unwind(AssertUnwindSafe(|| {
             if marked || self.manager.has_broken(&mut lent.conn.conn) {
@@ -1214,7 +1219,6 @@ impl<M: ManageConnection> Shared<M> {
             Ok(Some(reason)) => reason,
             Err(panic) => {
                 self.close_in_use(lent.conn.conn, CloseReason::Broken);
-                drop(lent.pool);
                 if !std::thread::panicking() {
                     resume_unwind(panic);
                 }
@@ -1222,7 +1226,6 @@ impl<M: ManageConnection> Shared<M> {
             }
         };
         self.close_in_use(lent.conn.conn, reason);
-        drop(lent.pool);
     }
     // ANCHOR_END: check_in
 
@@ -1261,15 +1264,6 @@ impl<M: ManageConnection> Shared<M> {
 }
 
 impl<M: ManageConnection> PooledConnection<M> {
-    /// A guard on a connection already counted in `in_use`.
-    #[inline]
-    fn new(lent: Entry<M>) -> Self {
-        Self {
-            lent: Some(lent),
-            broken: false,
-        }
-    }
-
     /// Marks the connection as broken: when dropped it is closed
     /// ([`CloseReason::Broken`]), not returned to the pool.
     ///
@@ -1317,10 +1311,10 @@ impl<M: ManageConnection> PooledConnection<M> {
             .lent
             .take()
             .expect("a lent connection is there until dropped");
-        let mut state = lent.pool.lock();
+        let mut state = self.shared.lock();
         state.in_use -= 1;
         state.open -= 1;
-        lent.pool.wake_one(&state);
+        self.shared.wake_one(&state);
         drop(state);
         lent.conn.conn
     }
@@ -1331,18 +1325,7 @@ impl<M: ManageConnection> Drop for PooledConnection<M> {
     #[inline]
     fn drop(&mut self) {
         if let Some(lent) = self.lent.take() {
-            // Reached through a raw pointer, not `&lent.pool`, because
-            // `check_in` moves `lent.pool` into the idle list while it holds
-            // the lock.
-            let pool: *const Shared<M> = Arc::as_ptr(&lent.pool);
-            // SAFETY: `lent.pool` is a strong count on the pool, so the
-            // pointer is valid while that `Arc` lives. `check_in` either
-            // moves it into the idle list under the lock (where it stays,
-            // keeping the pool alive, at least until the lock is released:
-            // only a holder of the lock can take it out), or drops it after
-            // its last use of `self`. Nothing is mutated through the shared
-            // reference but the `Mutex`'s contents.
-            unsafe { &*pool }.check_in(lent, self.broken);
+            self.shared.check_in(lent, self.broken);
         }
     }
 }

@@ -701,36 +701,42 @@ fn a_get_that_waits_is_woken_when_a_connection_is_closed() {
 
 #[test]
 fn a_slow_connect_does_not_hold_up_other_callers() {
-    within(10, "a return and a get while another thread connects", || {
-        let (pool, switches) = memory_pool(PoolConfig {
-            connection_timeout: Duration::from_secs(5),
-            ..config(2)
-        });
-        let held = get(&pool, "room for 2");
-        switches.hold_connect.store(true, Ordering::SeqCst);
-        let connecting = {
-            let pool = pool.clone();
-            thread::spawn(move || pool.get().map(|c| c.id).map_err(|e| e.to_string()))
-        };
-        while !switches.connecting.load(Ordering::SeqCst) {
-            thread::yield_now();
-        }
-        // The other thread is inside connect now. If it held the lock, this
-        // return and this get would wait for it: the test would time out.
-        drop(held);
-        let again = get(&pool, "connection 1 is idle again");
-        assert_eq!(
-            again.id, 1,
-            "while another thread connects, a return and a get of the idle connection must go \
+    within(
+        10,
+        "a return and a get while another thread connects",
+        || {
+            let (pool, switches) = memory_pool(PoolConfig {
+                connection_timeout: Duration::from_secs(5),
+                ..config(2)
+            });
+            let held = get(&pool, "room for 2");
+            switches.hold_connect.store(true, Ordering::SeqCst);
+            let connecting = {
+                let pool = pool.clone();
+                thread::spawn(move || pool.get().map(|c| c.id).map_err(|e| e.to_string()))
+            };
+            while !switches.connecting.load(Ordering::SeqCst) {
+                thread::yield_now();
+            }
+            // The other thread is inside connect now. If it held the lock, this
+            // return and this get would wait for it: the test would time out.
+            drop(held);
+            let again = get(&pool, "connection 1 is idle again");
+            assert_eq!(
+                again.id, 1,
+                "while another thread connects, a return and a get of the idle connection must go \
              through: connect runs outside the lock"
-        );
-        switches.hold_connect.store(false, Ordering::SeqCst);
-        assert_eq!(
-            connecting.join().expect("the connecting thread must not panic"),
-            Ok(2),
-            "the slow connect finishes and hands out connection 2"
-        );
-    });
+            );
+            switches.hold_connect.store(false, Ordering::SeqCst);
+            assert_eq!(
+                connecting
+                    .join()
+                    .expect("the connecting thread must not panic"),
+                Ok(2),
+                "the slow connect finishes and hands out connection 2"
+            );
+        },
+    );
 }
 
 // ---------------------------------------------------------------- min_idle and reap

@@ -349,6 +349,7 @@ pub struct PooledConnection<M: ManageConnection> {
 }
 // ANCHOR_END: pool
 
+// ANCHOR: place
 /// A place reserved under the lock (`open` counts it) while a connection is
 /// made outside it. Dropped without [`Place::keep`], on an error or a panic,
 /// it gives the place back, counts a failed connect and wakes a waiter.
@@ -368,6 +369,7 @@ impl<M: ManageConnection> Drop for Place<'_, M> {
         todo!("the place is free again, the connect counted as failed, and a waiter woken")
     }
 }
+// ANCHOR_END: place
 
 /// What `get` does next, decided under the lock and done outside it.
 enum Step<M: ManageConnection> {
@@ -525,12 +527,14 @@ impl<M: ManageConnection> Shared<M> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    // ANCHOR: wake
     /// Wakes one waiter, if there is one (a `notify_one` with nobody waiting
     /// would still make a system call).
     #[inline]
     fn wake_one(&self, state: &State<M>) {
         todo!("wakes one sleeping get, with no system call when nobody sleeps")
     }
+    // ANCHOR_END: wake
 
     // ANCHOR: take_idle
     /// The most recently returned idle connection, now counted in `in_use`

@@ -436,7 +436,7 @@ impl<M: ManageConnection> ConnectionPool<M> {
     #[inline]
     pub fn get(&self) -> Result<PooledConnection<M>, GetError<M::Error>> {
         todo!(
-            "a connection that is idle (and passed check_out), else new (a place reserved under the lock, connected outside it), else the first returned or freed place; Timeout with this call's last connect error once connection_timeout has passed since the fast path failed; Closed once closed; the clock is never read while an idle connection is there to take; a failed connect is retried after a pause that doubles from 1 ms up to 100 ms; waited and timeouts counted once per call"
+            "a connection that is idle (and passed check_out), else new (a place reserved under the lock, connected outside it), else the first returned or freed place; Timeout with this call's last connect error once connection_timeout has passed since the fast path failed; Closed once closed; the clock is never read while an idle connection is there to take; a failed connect is retried after a pause that doubles from 1 ms up to 100 ms; waited and timeouts counted once per call; any connection_timeout, however large, works (an Instant plus Duration::MAX overflows)"
         )
     }
     // ANCHOR_END: get

@@ -739,6 +739,32 @@ fn a_slow_connect_does_not_hold_up_other_callers() {
     );
 }
 
+#[test]
+fn a_huge_connection_timeout_is_waited_on_without_overflow() {
+    within(10, "a get with Duration::MAX to wait", || {
+        let (pool, _switches) = memory_pool(PoolConfig {
+            connection_timeout: Duration::MAX,
+            ..config(1)
+        });
+        let held = get(&pool, "room for 1");
+        let waiter = {
+            let pool = pool.clone();
+            thread::spawn(move || pool.get().map(|c| c.id).map_err(|e| e.to_string()))
+        };
+        while pool.stats().waited == 0 {
+            thread::yield_now();
+        }
+        drop(held);
+        assert_eq!(
+            waiter.join().expect(
+                "a get with a huge connection_timeout must not panic (no Instant + Duration::MAX)"
+            ),
+            Ok(1),
+            "the waiter gets the returned connection"
+        );
+    });
+}
+
 // ---------------------------------------------------------------- min_idle and reap
 
 #[test]

@@ -752,13 +752,12 @@ impl<M: ManageConnection> ConnectionPool<M> {
                     state.open += 1;
                     break Step::Connect;
                 }
-                let deadline = start + shared.config.connection_timeout;
-                let mut until = deadline;
-                if let Some(at) = retry_at.filter(|_| state.open < shared.config.max_size) {
-                    until = until.min(at);
-                }
-                let left = until.saturating_duration_since(Instant::now());
-                if left.is_zero() && Instant::now() >= deadline {
+                // No `start + timeout`: a huge timeout would overflow `Instant`.
+                let left = shared
+                    .config
+                    .connection_timeout
+                    .saturating_sub(start.elapsed());
+                if left.is_zero() {
                     state.stats.timeouts += 1;
                     // Pass on a wake-up this get may have taken.
                     shared.wake_one(&state);
@@ -771,10 +770,14 @@ impl<M: ManageConnection> ConnectionPool<M> {
                     waited = true;
                     state.stats.waited += 1;
                 }
+                let mut nap = left;
+                if let Some(at) = retry_at.filter(|_| state.open < shared.config.max_size) {
+                    nap = nap.min(at.saturating_duration_since(Instant::now()));
+                }
                 state.waiters += 1;
                 state = shared
                     .available
-                    .wait_timeout(state, left)
+                    .wait_timeout(state, nap)
                     .unwrap_or_else(PoisonError::into_inner)
                     .0;
                 state.waiters -= 1;

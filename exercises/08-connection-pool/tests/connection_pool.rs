@@ -229,6 +229,11 @@ fn closed(stats: &ConnectionStats) -> u64 {
 fn assert_balanced(pool: &ConnectionPool<Memory>, when: &str) {
     let stats = pool.stats();
     assert_eq!(
+        stats.closed(),
+        closed(&stats),
+        "{when}: ConnectionStats::closed() is the sum of the five closed_… counters; stats: {stats:?}"
+    );
+    assert_eq!(
         stats.opened,
         closed(&stats) + (stats.idle + stats.in_use) as u64,
         "{when}: every connection opened must be idle, in use or counted as closed \
@@ -332,9 +337,13 @@ fn validate_names_the_first_thing_wrong_and_accepts_the_default() {
         "max_size is checked first"
     );
     assert_eq!(
-        config(1).validate(),
+        PoolConfig {
+            min_idle: 2,
+            ..config(2)
+        }
+        .validate(),
         Ok(()),
-        "min_idle equal to max_size (0 <= 1) is fine"
+        "min_idle equal to max_size (2 and 2) is fine: the pool keeps every connection idle"
     );
 }
 
@@ -607,8 +616,9 @@ fn a_failing_connect_makes_get_time_out_with_the_last_error() {
     );
     let stats = pool.stats();
     assert!(
-        stats.connect_failures >= 2,
-        "get retries a failed connect within its timeout, and each failure is counted; \
+        stats.connect_failures >= 3,
+        "get retries a failed connect within its timeout, after a pause that starts at 1 ms and \
+         doubles, and each failure is counted: {SHORT:?} leave room for several tries, but \
          connect_failures is {} ({stats:?})",
         stats.connect_failures
     );

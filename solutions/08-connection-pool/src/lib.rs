@@ -147,20 +147,16 @@ pub trait ManageConnection: Send + Sync + 'static {
 /// assert!(session.is_empty());
 /// Reset.on_close(&mut session, CloseReason::Broken); // the default: does nothing
 /// ```
+// The default bodies are empty, so their arguments go unused.
+#[allow(unused_variables)]
 pub trait ConnectionHooks<C>: Send + Sync + 'static {
     /// After a connect, before the connection's first use.
-    fn on_connect(&self, conn: &mut C) {
-        let _ = conn;
-    }
+    fn on_connect(&self, conn: &mut C) {}
     /// Each time a connection comes back to the pool and will be kept:
     /// clean up the session state the last user left.
-    fn on_checkin(&self, conn: &mut C) {
-        let _ = conn;
-    }
+    fn on_checkin(&self, conn: &mut C) {}
     /// Just before a connection is dropped, with the reason.
-    fn on_close(&self, conn: &mut C, reason: CloseReason) {
-        let _ = (conn, reason);
-    }
+    fn on_close(&self, conn: &mut C, reason: CloseReason) {}
 }
 // ANCHOR_END: hooks
 

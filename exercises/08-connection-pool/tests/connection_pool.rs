@@ -866,6 +866,24 @@ fn reap_closes_connections_idle_too_long_but_keeps_min_idle() {
 }
 
 #[test]
+fn reap_never_opens_above_max_size_to_reach_min_idle() {
+    let (pool, switches) = memory_pool(PoolConfig {
+        min_idle: 2,
+        ..config(2)
+    });
+    let held = [get(&pool, "2 are idle"), get(&pool, "1 is idle")];
+    assert_eq!(pool.reap(), 0, "nothing idle to close");
+    assert_eq!(
+        switches.connects.load(Ordering::SeqCst),
+        2,
+        "min_idle 2 wants 2 idle, but both places are in use: reap must not open a third \
+         connection past max_size 2"
+    );
+    drop(held);
+    assert_eq!(pool.stats().idle, 2, "both back, idle");
+}
+
+#[test]
 fn reap_closes_nothing_without_idle_timeout_or_max_lifetime() {
     let (pool, _switches) = memory_pool(config(4));
     drop(get(&pool, "room for 4"));

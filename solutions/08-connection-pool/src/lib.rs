@@ -743,8 +743,10 @@ impl<M: ManageConnection> ConnectionPool<M> {
                     None => {}
                 }
                 let start = *started.get_or_insert_with(Instant::now);
-                let may_connect = retry_at.is_none_or(|at| Instant::now() >= at);
-                if state.open < shared.config.max_size && may_connect {
+                if retry_at.is_some_and(|at| Instant::now() >= at) {
+                    retry_at = None; // the pause after a failed connect is over
+                }
+                if state.open < shared.config.max_size && retry_at.is_none() {
                     state.open += 1;
                     break Step::Connect;
                 }
@@ -766,10 +768,11 @@ impl<M: ManageConnection> ConnectionPool<M> {
                     waited = true;
                     state.stats.waited += 1;
                 }
-                let mut nap = left;
-                if let Some(at) = retry_at.filter(|_| state.open < shared.config.max_size) {
-                    nap = nap.min(at.saturating_duration_since(Instant::now()));
-                }
+                // Until a connection or a place comes, the timeout, or the
+                // end of the pause.
+                let nap = retry_at.map_or(left, |at| {
+                    left.min(at.saturating_duration_since(Instant::now()))
+                });
                 state.waiters += 1;
                 state = shared
                     .available

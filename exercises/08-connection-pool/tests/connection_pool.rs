@@ -983,6 +983,7 @@ fn reap_closes_idle_connections_past_max_lifetime_and_refills_min_idle() {
         "(closed_lifetime, idle, opened): then reap opens 2 new ones for min_idle"
     );
     assert_eq!(switches.connects.load(Ordering::SeqCst), 4, "4 connects");
+    assert_balanced(&pool, "after a reap closed and replaced 2 old connections");
 }
 
 // ---------------------------------------------------------------- checks
@@ -1296,6 +1297,7 @@ fn close_closes_idle_connections_and_refuses_gets() {
         2,
         "closing twice closes nothing more"
     );
+    assert_balanced(&pool, "after close and the last return");
     assert_eq!(
         pool.stats().opened,
         2,

@@ -20,6 +20,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 #[path = "buffer_pool.rs"]
 #[allow(dead_code)]
 mod buffer_pool;
+#[path = "connection_pool.rs"]
+#[allow(dead_code)]
+mod connection_pool;
 #[path = "custom_allocators.rs"]
 #[allow(dead_code)]
 mod custom_allocators;
@@ -114,13 +117,14 @@ fn main() -> std::io::Result<()> {
         .filter(|a| !a.starts_with('-'))
         .collect();
     type Rows = fn(&mut Counted);
-    let groups: [(&str, Rows); 6] = [
+    let groups: [(&str, Rows); 8] = [
         ("custom_allocators", |d| custom_allocators::rows(d)),
         ("size_class_lookup", |d| size_class_lookup::rows(d)),
         ("pool_allocator", |d| pool_allocator::rows(d)),
         ("buffer_pool", |d| buffer_pool::rows(d)),
         ("string_builder_pool", |d| string_builder_pool::rows(d)),
         ("worker_pool", |d| worker_pool::rows(d)),
+        ("connection_pool", |d| connection_pool::rows(d)),
     ];
     let out = common::workbook_dir().join("allocs");
     std::fs::create_dir_all(&out)?;

@@ -326,6 +326,52 @@ pub const CHAPTERS: &[Chapter] = &[
             ("worker_pool", "submit_join"),
         ],
     },
+    Chapter {
+        number: "08",
+        slug: "connection-pool",
+        title: "ConnectionPool",
+        comparisons: &[
+            Comparison {
+                group: "connection_pool",
+                id: "connection_pool",
+                baseline: "r2d2",
+                min_speedup: Some(3.0),
+            },
+            Comparison {
+                group: "connection_pool",
+                id: "connection_pool",
+                baseline: "deadpool",
+                // "Faster than deadpool": a speed-up of at least 1.
+                min_speedup: Some(1.0),
+            },
+            Comparison {
+                group: "connection_pool",
+                id: "connection_pool_2_threads",
+                baseline: "r2d2_2_threads",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "connection_pool",
+                id: "connection_pool_2_threads",
+                baseline: "deadpool_2_threads",
+                min_speedup: None,
+            },
+            Comparison {
+                group: "connection_pool",
+                id: "connection_pool_2_threads",
+                baseline: "connection_pool",
+                min_speedup: None,
+            },
+        ],
+        solution_rows: &[
+            ("connection_pool", "connection_pool"),
+            ("connection_pool", "connection_pool_2_threads"),
+        ],
+        learner_rows: &[
+            ("connection_pool", "connection_pool"),
+            ("connection_pool", "connection_pool_2_threads"),
+        ],
+    },
 ];
 
 impl Chapter {

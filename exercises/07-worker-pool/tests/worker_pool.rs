@@ -734,6 +734,44 @@ fn wait_idle_waits_for_an_older_task_even_when_newer_ones_finished() {
 }
 
 #[test]
+fn wait_idle_waits_for_a_task_that_started_while_others_were_queued() {
+    within(
+        LIMIT,
+        "wait_idle with a task taken from a longer queue",
+        || {
+            let pool = Arc::new(pool(2, 8));
+            let first = occupy(&pool);
+            let second = occupy(&pool);
+            // Both workers are busy: `slow` and `quick` wait in the queue.
+            let (release, blocked) = mpsc::channel::<()>();
+            let (started, running) = mpsc::channel();
+            executed(&pool, move || {
+                started.send(()).unwrap();
+                let _ = blocked.recv();
+            });
+            executed(&pool, || ());
+            first.send(()).expect("the first task waits for this");
+            running.recv().expect(
+                "the slow task starts once a worker is free, while the quick one still waits",
+            );
+            second.send(()).expect("the second task waits for this");
+            let waiter = Arc::clone(&pool);
+            let returned = in_background(move || waiter.wait_idle());
+            assert!(
+                returned.recv_timeout(a_while()).is_err(),
+                "wait_idle returned while a task submitted before it still runs: that task was \
+             taken from the queue while another one still waited behind it, and it is still \
+             one of the tasks wait_idle must wait for"
+            );
+            release.send(()).expect("the slow task waits for this");
+            returned
+                .recv()
+                .expect("once the slow task finished, wait_idle must return");
+        },
+    );
+}
+
+#[test]
 fn wait_idle_does_not_wait_for_tasks_submitted_after_it_began() {
     within(LIMIT, "wait_idle while newer tasks arrive", || {
         let pool = Arc::new(pool(2, 8));

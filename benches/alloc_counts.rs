@@ -117,7 +117,7 @@ fn main() -> std::io::Result<()> {
         .filter(|a| !a.starts_with('-'))
         .collect();
     type Rows = fn(&mut Counted);
-    let groups: [(&str, Rows); 8] = [
+    let groups: [(&str, Rows); 7] = [
         ("custom_allocators", |d| custom_allocators::rows(d)),
         ("size_class_lookup", |d| size_class_lookup::rows(d)),
         ("pool_allocator", |d| pool_allocator::rows(d)),

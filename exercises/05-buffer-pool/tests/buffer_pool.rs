@@ -88,15 +88,6 @@ fn hand_back(pool: &BufferPool, n: usize, size: usize) {
     drop(held);
 }
 
-/// The text of a caught panic.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_default()
-}
-
 // ---------------------------------------------------------------- bad input
 
 #[test]
@@ -1442,7 +1433,7 @@ fn a_get_no_allocation_can_satisfy_panics_and_leaves_the_pool_usable() {
             ),
             Err(payload) => payload,
         };
-        let message = panic_message(&*payload);
+        let message = deadline::panic_message(&*payload);
         assert!(
             message.contains(&size.to_string()),
             "the panic of get({size}) should name the size asked for, but it said {message:?}"

@@ -985,11 +985,7 @@ fn a_get_that_cannot_allocate_panics_without_counting_and_the_pool_stays_usable(
          catch (as Vec::with_capacity reports a capacity overflow), never abort the process"
     );
     let payload = outcome.expect_err("checked above");
-    let message = payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
-        .unwrap_or("");
+    let message = deadline::panic_message(&*payload);
     for part in ["initial_capacity", "1152921504606846976"] {
         assert!(
             message.contains(part),

@@ -849,7 +849,9 @@ fn shutdown_runs_the_queued_tasks_and_refuses_new_ones() {
         assert_eq!(
             (stats.rejected, stats.cancelled, stats.completed),
             (3, 0, 6),
-            "three ShutDown answers are rejected; nothing is cancelled by shutdown"
+            "(rejected, cancelled, completed): three ShutDown answers are rejected, nothing is \
+             cancelled by shutdown, and all six accepted tasks count as completed \
+             once their handles' join has returned"
         );
     });
 }

@@ -1,5 +1,5 @@
 //! Test support for the thread-safe chapters: a deadlock must fail its test,
-//! not hang the whole test binary. Shared by the chapters' test files (a
+//! not hang the whole test binary; and the text of a caught panic. Shared by the chapters' test files (a
 //! dev-dependency of each exercise and solution), so they all say the same
 //! thing when a test takes too long.
 
@@ -41,4 +41,19 @@ pub fn within(secs: u64, what: &str, f: impl FnOnce() + Send + 'static) {
              uses the pool again)"
         ),
     }
+}
+
+/// The text of a caught panic: the `&str` of `panic!("text")` or the
+/// `String` of `panic!("{x}")`; empty for any other payload.
+///
+/// ```
+/// let payload = std::panic::catch_unwind(|| panic!("on purpose: {}", 7)).unwrap_err();
+/// assert_eq!(deadline::panic_message(&*payload), "on purpose: 7");
+/// ```
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
 }
